@@ -1,0 +1,63 @@
+"""Trace and span ID normalization (DESIGN §4) as polars expressions.
+
+Canonical trace_id: 32 lowercase hex, left-padded with zeros. Canonical span_id: 16 lowercase hex,
+left-padded. An all-zero ID is invalid (null). An ID that is not hex at all is kept verbatim so it still
+joins with itself.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+TRACE_WIDTH = 32
+SPAN_WIDTH = 16
+
+
+def _normalize(expr: pl.Expr, width: int) -> pl.Expr:
+    raw = expr.cast(pl.String).str.strip_chars()
+    low = raw.str.to_lowercase()
+    bare = pl.when(low.str.starts_with("0x")).then(low.str.slice(2)).otherwise(low)
+    is_hex = bare.str.contains(f"^[0-9a-f]{{1,{width}}}$")
+    all_zero = bare.str.contains("^0+$")
+    return (
+        pl.when(raw.is_null() | (raw == "") | (raw == "-") | all_zero)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(is_hex)
+        .then(bare.str.pad_start(width, "0"))
+        .when(bare.str.contains("^[0-9a-f]+$"))
+        .then(bare)  # longer than the canonical width: lowercase hex, kept whole
+        .otherwise(raw)
+    )
+
+
+def trace_id(expr: pl.Expr) -> pl.Expr:
+    """Canonical trace ID from any hex rendering (upper case, ``0x``, lost leading zeros)."""
+    return _normalize(expr, TRACE_WIDTH)
+
+
+def span_id(expr: pl.Expr) -> pl.Expr:
+    """Canonical span ID from any hex rendering."""
+    return _normalize(expr, SPAN_WIDTH)
+
+
+TRACEPARENT_RE = r"(?i)\b([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})\b"
+
+
+def traceparent_trace_id(expr: pl.Expr) -> pl.Expr:
+    """Trace ID from a W3C ``traceparent`` value (``00-<trace>-<span>-<flags>``) anywhere in ``expr``."""
+    return trace_id(expr.str.extract(TRACEPARENT_RE, 2))
+
+
+def traceparent_span_id(expr: pl.Expr) -> pl.Expr:
+    """Parent (caller) span ID from a W3C ``traceparent`` value anywhere in ``expr``."""
+    return span_id(expr.str.extract(TRACEPARENT_RE, 3))
+
+
+def normalize_trace_id(value: str | None) -> str | None:
+    """Scalar form of :func:`trace_id`, for the CLI (``tracejoin trace <id>``) and tests."""
+    return pl.select(trace_id(pl.lit(value, dtype=pl.String))).item()
+
+
+def normalize_span_id(value: str | None) -> str | None:
+    """Scalar form of :func:`span_id`."""
+    return pl.select(span_id(pl.lit(value, dtype=pl.String))).item()

@@ -1,0 +1,109 @@
+"""Timestamp normalization (DESIGN §5) as polars expressions.
+
+Every timestamp becomes ``Datetime("us", "UTC")``. Vectorized formats are tried first, in order;
+python-dateutil reads the odd value none of them can (only those rows go through Python).
+Zone-less values take the source's time zone; :func:`zone_assumed` flags them so the run can count them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from dateutil import parser as du_parser
+
+UTC_US = pl.Datetime("us", "UTC")
+
+# Formats that carry their own offset (``%#z`` accepts Z, +hh:mm and +hhmm).
+_WITH_ZONE = (
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%dT%H:%M:%S%#z",
+    "%Y-%m-%d %H:%M:%S%.f%#z",
+    "%Y-%m-%d %H:%M:%S%#z",
+    "%Y-%m-%d %H:%M:%S%.f %#z",
+    "%Y-%m-%d %H:%M:%S %#z",
+    "%d/%b/%Y:%H:%M:%S %#z",  # nginx/apache [17/Nov/2026:14:32:05 +0000]
+)
+# Zone-less formats: interpreted in the source's time zone.
+_NAIVE = (
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S",
+)
+
+_HAS_ZONE_RE = r"(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
+
+
+def _clean(expr: pl.Expr) -> pl.Expr:
+    # logback writes "14:32:05,245"; brackets come with access-log times
+    return (
+        expr.cast(pl.String)
+        .str.strip_chars()
+        .str.strip_chars("[]")
+        .str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}),", "$1.")
+    )
+
+
+def zone_assumed(expr: pl.Expr) -> pl.Expr:
+    """True where the text timestamp carries no zone of its own (so the source zone was assumed)."""
+    s = _clean(expr)
+    return s.is_not_null() & ~s.str.contains(_HAS_ZONE_RE) & ~s.str.contains(r"^[0-9]+(\.[0-9]+)?$")
+
+
+def parse_text(expr: pl.Expr, timezone: str = "UTC") -> pl.Expr:
+    """Text timestamps -> UTC microseconds. Unreadable values become null (see :func:`dateutil_fill`)."""
+    s = _clean(expr)
+    zoned = [s.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC") for f in _WITH_ZONE]
+    naive = [
+        s.str.to_datetime(f, strict=False, time_unit="us")
+        .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        for f in _NAIVE
+    ]
+    return pl.coalesce(*zoned, *naive).cast(UTC_US)
+
+
+def parse_epoch(expr: pl.Expr) -> pl.Expr:
+    """Epoch numbers in s, ms, µs or ns (unit guessed from magnitude, as ECS and pino writers differ)."""
+    x = expr.cast(pl.Float64, strict=False)
+    us = (
+        pl.when(x.abs() < 1e11)
+        .then(x * 1e6)
+        .when(x.abs() < 1e14)
+        .then(x * 1e3)
+        .when(x.abs() < 1e17)
+        .then(x)
+        .otherwise(x / 1e3)
+    )
+    return pl.from_epoch(us.round(0).cast(pl.Int64), time_unit="us").dt.replace_time_zone("UTC")
+
+
+def parse_any(expr: pl.Expr, timezone: str = "UTC") -> pl.Expr:
+    """Text or epoch timestamps -> UTC."""
+    s = expr.cast(pl.String).str.strip_chars()
+    is_num = s.str.contains(r"^[0-9]+(\.[0-9]+)?$")
+    return pl.when(is_num).then(parse_epoch(s)).otherwise(parse_text(s, timezone))
+
+
+def _dateutil_one(value: str, timezone: str) -> dt.datetime | None:
+    try:
+        parsed = du_parser.parse(value.strip("[] "))
+    except (ValueError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
+    return parsed.astimezone(dt.UTC)
+
+
+def dateutil_fill(df: pl.DataFrame, raw_col: str, ts_col: str, timezone: str = "UTC") -> pl.DataFrame:
+    """Fill nulls of ``ts_col`` where ``raw_col`` has text, using python-dateutil (slow path, rare rows)."""
+    missing = df[ts_col].is_null() & df[raw_col].is_not_null()
+    if not missing.any():
+        return df
+    idx = missing.arg_true()
+    values = [_dateutil_one(v, timezone) for v in df[raw_col].gather(idx).to_list()]
+    filled = pl.Series(ts_col, values, dtype=UTC_US)
+    return df.with_columns(df[ts_col].scatter(idx, filled))
