@@ -1,27 +1,4 @@
-"""Parsers: one module per input format, and the one registry that names them.
+"""Parsers: one module per input format (pure functions from raw lines to canonical Arrow tables).
 
-Each module listed in :data:`REGISTRY` provides the :class:`parsers.base.Parser` contract as module-level
-names (``name``, ``kind``, ``description``, ``example``, ``sniff``, ``record_start``, ``parse``).
+The registry of names lives in :mod:`parsers.registry`; the contract in :mod:`parsers.base`.
 """
-
-from __future__ import annotations
-
-from parsers import json_lines, logfmt, mysql_slow, nginx, otlp_json, spring
-from parsers.base import ParseContext, Parser, ParseResult
-
-_MODULES: tuple[Parser, ...] = (json_lines, logfmt, spring, nginx, mysql_slow, otlp_json)
-
-REGISTRY: dict[str, Parser] = {p.name: p for p in _MODULES}
-
-ALIASES: dict[str, str] = {
-    "jsonl": "json",
-    "ndjson": "json",
-    "logback": "spring",
-    "access": "nginx",
-    "nginx-access": "nginx",
-    "mysql": "mysql-slow",
-    "slowlog": "mysql-slow",
-    "otlp": "otlp-json",
-}
-
-__all__ = ["ALIASES", "REGISTRY", "ParseContext", "ParseResult", "Parser"]

@@ -1,0 +1,25 @@
+"""The one registry of parsers: name -> parser module, plus aliases.
+
+Each module listed here provides the :class:`parsers.base.Parser` contract as module-level names
+(``name``, ``kind``, ``description``, ``example``, ``sniff``, ``record_start``, ``parse``).
+"""
+
+from __future__ import annotations
+
+from parsers import json_lines, logfmt, mysql_slow, nginx, otlp_json, spring
+from parsers.base import Parser
+
+_MODULES: tuple[Parser, ...] = (json_lines, logfmt, spring, nginx, mysql_slow, otlp_json)
+
+REGISTRY: dict[str, Parser] = {p.name: p for p in _MODULES}
+
+ALIASES: dict[str, str] = {
+    "jsonl": "json",
+    "ndjson": "json",
+    "logback": "spring",
+    "access": "nginx",
+    "nginx-access": "nginx",
+    "mysql": "mysql-slow",
+    "slowlog": "mysql-slow",
+    "otlp": "otlp-json",
+}
