@@ -1,0 +1,284 @@
+"""The tracejoin command line: thin commands over the pipeline stages, one error boundary.
+
+Heavy libraries (duckdb, polars) are imported inside the commands so ``tracejoin --help`` starts at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline.errors import TracejoinError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_OUT = "tracejoin-out"
+
+
+class _Group(click.Group):
+    """Turns every TracejoinError into one line 'Error: <problem> — <fix>' and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TracejoinError as exc:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"Error: {exc.one_line()}", err=True)
+            sys.exit(1)
+
+
+def out_option(f: F) -> F:
+    return click.option(
+        "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
+        help="Output directory (Parquet tables and catalog.duckdb).",
+    )(f)
+
+
+def filter_options(f: F) -> F:
+    f = click.option("--service", default=None, help="Only records of this service.")(f)
+    f = click.option("--until", default=None, help="Only records before this time (UTC unless it has an offset).")(f)
+    f = click.option("--since", default=None, help="Only records from this time on (UTC unless it has an offset).")(f)
+    return f
+
+
+def input_options(f: F) -> F:
+    f = click.option("--timezone", default=None, help="Time zone of zone-less timestamps (default UTC).")(f)
+    f = click.option("--format", "input_format", default=None,
+                     help="Parse every input as this format instead of detecting it (see 'tracejoin formats').")(f)
+    f = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="TOML config with [[source]] entries (path, format, service, timezone).")(f)
+    f = click.argument("inputs", nargs=-1)(f)
+    return f
+
+
+@click.group(cls=_Group)
+@click.option("--debug", is_flag=True, help="Show the traceback of an error instead of one line.")
+@click.version_option(package_name="tracejoin")
+def main(debug: bool) -> None:
+    """tracejoin: link service logs, slow-query logs and trace spans; find the span behind every error.
+
+    \b
+    Example:
+      tracejoin run sample_logs/ --out tracejoin-out
+      tracejoin investigate --at "2026-11-17 14:32" --service order-service
+    """
+
+
+def _discover(inputs: tuple[str, ...], config_path: Path | None, input_format: str | None,
+              timezone: str | None) -> tuple[list[Any], Any]:
+    from pipeline import config as config_mod
+    from pipeline.discover import discover
+
+    cfg = config_mod.load(config_path) if config_path else config_mod.Config()
+    if timezone:
+        from dataclasses import replace
+
+        cfg = replace(cfg, timezone=config_mod.check_timezone(timezone, "--timezone"))
+    return discover(list(inputs), cfg, input_format), cfg
+
+
+def _ingest(inputs: tuple[str, ...], config_path: Path | None, input_format: str | None,
+            timezone: str | None, out: Path) -> Any:
+    from pipeline.ingest import ingest
+    from pipeline.summary import ingest_text
+
+    files, cfg = _discover(inputs, config_path, input_format, timezone)
+    summary = ingest(files, out)
+    click.echo(ingest_text(summary))
+    return cfg
+
+
+@main.command()
+@input_options
+@out_option
+def run(inputs: tuple[str, ...], config_path: Path | None, input_format: str | None, timezone: str | None,
+        out: Path) -> None:
+    """Ingest INPUTS, correlate, write the output tables, print a summary (the nightly job).
+
+    INPUTS are files, directories (searched recursively) or globs; .gz/.bz2/.zst are read transparently.
+
+    \b
+    Example:
+      tracejoin run sample_logs/ --out tracejoin-out
+    """
+    from pipeline.correlate import CorrelateOptions, correlate
+    from pipeline.summary import correlate_text
+
+    cfg = _ingest(inputs, config_path, input_format, timezone, out)
+    summary = correlate(out, CorrelateOptions(symptoms=cfg.symptom_patterns))
+    click.echo(correlate_text(summary))
+
+
+@main.command()
+@input_options
+@out_option
+def ingest(inputs: tuple[str, ...], config_path: Path | None, input_format: str | None, timezone: str | None,
+           out: Path) -> None:
+    """Parse INPUTS into staged Parquet (<out>/_staging) and print the per-file line accounting.
+
+    \b
+    Example:
+      tracejoin ingest sample_logs/order-service/ --out tracejoin-out
+    """
+    _ingest(inputs, config_path, input_format, timezone, out)
+
+
+@main.command()
+@out_option
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="TOML config (for symptom_patterns).")
+def correlate(out: Path, config_path: Path | None) -> None:
+    """Link the staged records (logs, slow queries, spans) and write the output tables.
+
+    \b
+    Example:
+      tracejoin correlate --out tracejoin-out
+    """
+    from pipeline import config as config_mod
+    from pipeline.correlate import CorrelateOptions
+    from pipeline.correlate import correlate as do_correlate
+    from pipeline.errors import OutputError
+    from pipeline.paths import STAGING
+    from pipeline.summary import correlate_text
+
+    if not (out / STAGING).is_dir():
+        raise OutputError(f"nothing staged in {out}", "run 'tracejoin ingest <inputs> --out DIR' first")
+    cfg = config_mod.load(config_path) if config_path else config_mod.Config()
+    click.echo(correlate_text(do_correlate(out, CorrelateOptions(symptoms=cfg.symptom_patterns))))
+
+
+def _report_names() -> list[str]:
+    from pipeline import sqlfiles
+
+    return sqlfiles.report_names()
+
+
+@main.command()
+@click.argument("name")
+@out_option
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def report(name: str, out: Path, since: str | None, until: str | None, service: str | None, fmt: str) -> None:
+    """Print the report NAME: root-causes, upstream-errors, slow-queries or link-coverage.
+
+    \b
+    Example:
+      tracejoin report root-causes --since "2026-11-17 14:00" --format json
+    """
+    import difflib
+
+    from pipeline.catalog import open_catalog, query
+    from pipeline.errors import ConfigError
+    from pipeline.investigate import parse_time
+    from pipeline.render import render
+
+    names = _report_names()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"reports: {', '.join(names)}"
+        raise ConfigError(f"unknown report {name!r}", hint)
+    params = {
+        "since": parse_time(since) if since else None,
+        "until": parse_time(until) if until else None,
+        "service": service,
+    }
+    con = open_catalog(out)
+    try:
+        table = query(con, "reports/" + name.replace("-", "_"), params)
+    finally:
+        con.close()
+    click.echo(render(table, fmt))  # type: ignore[arg-type]
+
+
+@main.command()
+@click.argument("trace_id")
+@out_option
+@click.option("--no-evidence", is_flag=True, help="Spans only, without log lines and slow queries.")
+def trace(trace_id: str, out: Path, no_evidence: bool) -> None:
+    """Draw the waterfall of TRACE_ID with its root cause, log lines and slow queries.
+
+    \b
+    Example:
+      tracejoin trace 4bf92f3577b34da6a3ce929d0e0e4736
+    """
+    from pipeline import waterfall
+
+    click.echo(waterfall.render(waterfall.load(out, trace_id), show_evidence=not no_evidence))
+
+
+@main.command()
+@click.option("--at", "at", required=True, help="The time in question, e.g. '2026-11-17 14:32' (UTC by default).")
+@click.option("--window", default="5m", show_default=True, help="Width of the window centred on --at.")
+@click.option("--service", default=None, help="Only error records of this service.")
+@click.option("--timezone", default="UTC", show_default=True, help="Time zone of a zone-less --at.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@out_option
+def investigate(at: str, window: str, service: str | None, timezone: str, fmt: str, out: Path) -> None:
+    """What failed around a time? Error records in the window, each with its root cause.
+
+    \b
+    Example:
+      tracejoin investigate --at "2026-11-17 14:32" --service order-service
+    """
+    from pipeline import investigate as inv
+    from pipeline.render import cell, render
+
+    result = inv.investigate(out, at, window, service, timezone)
+    if fmt != "table":
+        click.echo(render(result.errors, fmt))  # type: ignore[arg-type]
+        return
+    who = f"of {service} " if service else ""
+    click.echo(f"error records {who}from {cell(result.since)} to {cell(result.until)} UTC: {result.errors.num_rows}")
+    if result.errors.num_rows == 0:
+        return
+    click.echo("\nroot causes, most errors first:\n")
+    click.echo(render(result.causes.select(
+        ["root_service", "root_name", "reason", "errors", "upstream_errors", "max_lock_ms", "confidence",
+         "example_trace", "example_evidence"]), "table"))
+    click.echo("\nerror records:\n")
+    click.echo(render(result.errors.select(
+        ["ts", "service", "message", "root_service", "root_name", "reason", "confidence", "lock_ms", "trace_id"]),
+        "table"))
+
+
+@main.command()
+def formats() -> None:
+    """List the input formats tracejoin can parse, with an example line each.
+
+    \b
+    Example:
+      tracejoin formats
+    """
+    from parsers.registry import ALIASES, REGISTRY
+
+    for name, parser in REGISTRY.items():
+        aliases = sorted(a for a, target in ALIASES.items() if target == name)
+        also = f" (also: {', '.join(aliases)})" if aliases else ""
+        click.echo(f"{name:<12} {parser.kind:<13} {parser.description}{also}")
+        click.echo(f"{'':<12} example: {parser.example}")
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", default=17, show_default=True, help="Random seed: the same seed writes the same bytes.")
+def generate(out_dir: Path, seed: int) -> None:
+    """Write a realistic incident day (logs, slow log, spans) and its ground_truth.json to OUT_DIR.
+
+    \b
+    Example:
+      tracejoin generate /tmp/incident --seed 17
+    """
+    from pipeline.generate import generate as do_generate
+
+    summary = do_generate(out_dir, seed)
+    for key, value in summary.items():
+        click.echo(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Run configuration: sources (paths with optional format, service, time zone) and output options.
+
+A config file is TOML::
+
+    out = "tracejoin-out"            # optional
+    symptom_patterns = ["upstream service error"]
+
+    [[source]]
+    path = "logs/order-service/*.log"   # file, directory or glob, relative to the config file
+    format = "spring"                   # optional: detected when absent
+    service = "order-service"           # optional: else from the records, else the parent directory
+    timezone = "Europe/Berlin"          # optional: for zone-less timestamps (default UTC)
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pipeline.errors import ConfigError
+
+DEFAULT_SYMPTOMS = ("upstream service error", "upstream error", "bad gateway", "gateway timeout")
+
+_SOURCE_KEYS = {"path", "format", "service", "timezone"}
+_TOP_KEYS = {"out", "source", "symptom_patterns", "timezone"}
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str
+    format: str | None = None
+    service: str | None = None
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Config:
+    sources: tuple[Source, ...] = ()
+    out: str | None = None
+    timezone: str = "UTC"
+    symptom_patterns: tuple[str, ...] = DEFAULT_SYMPTOMS
+    base_dir: Path = field(default_factory=Path)
+
+
+def check_timezone(name: str, where: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"unknown time zone {name!r} in {where}", "use an IANA name such as 'UTC' or 'Europe/Berlin'"
+        ) from exc
+    return name
+
+
+def _unknown_key(key: str, allowed: set[str], where: str, path: str) -> ConfigError:
+    close = difflib.get_close_matches(key, sorted(allowed), n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
+    return ConfigError(f"unknown key {key!r} in {where} of {path}", hint, path=path, key=key)
+
+
+def load(path: Path) -> Config:
+    """Read and validate a TOML config file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}", "check the --config path", path=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the syntax", path=str(path)) from exc
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise _unknown_key(key, _TOP_KEYS, "the top level", str(path))
+    default_tz = check_timezone(str(data.get("timezone", "UTC")), str(path))
+    sources = []
+    for i, raw in enumerate(data.get("source", [])):
+        where = f"[[source]] #{i + 1}"
+        for key in raw:
+            if key not in _SOURCE_KEYS:
+                raise _unknown_key(key, _SOURCE_KEYS, where, str(path))
+        if "path" not in raw:
+            raise ConfigError(f"{where} of {path} has no 'path'", "add path = \"<file, dir or glob>\"", path=str(path))
+        tz = check_timezone(str(raw.get("timezone", default_tz)), f"{where} of {path}")
+        sources.append(Source(str(raw["path"]), raw.get("format"), raw.get("service"), tz))
+    symptoms = data.get("symptom_patterns", list(DEFAULT_SYMPTOMS))
+    if not isinstance(symptoms, list) or not all(isinstance(s, str) for s in symptoms):
+        raise ConfigError(f"symptom_patterns in {path} must be a list of strings", 'e.g. ["upstream service error"]')
+    return Config(tuple(sources), data.get("out"), default_tz, tuple(symptoms), path.parent)

@@ -1,0 +1,131 @@
+"""Discovery: turn paths, globs, directories and config sources into input files with a format each.
+
+Detection sniffs each file's head with every registered parser and returns what it chose (and the
+score), so the run summary can show it. An explicit format wins. Two close scores are an error that names
+both candidates, not a coin toss.
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+
+from parsers.base import Parser
+from parsers.registry import ALIASES, REGISTRY
+from pipeline import reader
+from pipeline.config import Config, Source
+from pipeline.errors import ConfigError, InputError
+
+MIN_SCORE = 0.5  # below this no parser claims the file
+TIE_MARGIN = 0.1  # two scores closer than this are ambiguous
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    source_file: str  # the name recorded in every output row (relative to the input root, '/' separated)
+    format: str | None  # explicit format, or None to detect
+    service: str | None
+    timezone: str
+    explicit: bool  # named directly (an undetectable format is an error) or found in a directory (skipped)
+
+
+@dataclass(frozen=True)
+class Detection:
+    format: str | None
+    score: float
+    detected: bool  # False when the format was given explicitly
+    note: str = ""
+
+
+def resolve_format(name: str) -> Parser:
+    """The parser for a format name or alias; unknown names get a did-you-mean."""
+    key = ALIASES.get(name, name)
+    if key in REGISTRY:
+        return REGISTRY[key]
+    names = sorted([*REGISTRY, *ALIASES])
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else "run 'tracejoin formats' to list them"
+    raise ConfigError(f"unknown format {name!r}", hint)
+
+
+def _expand(spec: str, base: Path) -> list[tuple[Path, Path | None, bool]]:
+    """(file, root it was found under or None, explicit?) for one path/dir/glob."""
+    path = Path(spec) if Path(spec).is_absolute() else base / spec
+    if any(ch in spec for ch in "*?["):
+        matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+        files = [m for m in matches if m.is_file()]
+        if not files:
+            raise InputError(f"no files match {spec!r}", "check the pattern (quote it so the shell leaves it alone)")
+        return [(f, None, True) for f in files]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        return [(f, path, False) for f in files]
+    if path.is_file():
+        return [(path, None, True)]
+    raise InputError(f"input not found: {spec}", "give an existing file, directory or glob")
+
+
+def _source_name(path: Path, root: Path | None) -> str:
+    if root is not None:
+        return path.relative_to(root).as_posix()
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(inputs: list[str], config: Config | None = None, fmt: str | None = None) -> list[InputFile]:
+    """Every input file, deduplicated, in a stable order."""
+    sources: list[tuple[Source, Path]] = [(Source(p, fmt, None, config.timezone if config else "UTC"), Path.cwd())
+                                          for p in inputs]
+    if config is not None:
+        sources += [(s, config.base_dir) for s in config.sources]
+    if not sources:
+        raise InputError("no inputs given", "pass files, directories or globs, or a --config with [[source]] entries")
+    seen: dict[Path, InputFile] = {}
+    for source, base in sources:
+        if source.format is not None:
+            resolve_format(source.format)
+        for path, root, explicit in _expand(source.path, base):
+            key = path.resolve()
+            if key in seen:
+                continue
+            service = source.service or (path.parent.name if path.parent != root or root is None else None)
+            seen[key] = InputFile(path, _source_name(path, root), source.format, service, source.timezone, explicit)
+    return sorted(seen.values(), key=lambda f: f.source_file)
+
+
+def detect(path: Path, head: list[str] | None = None) -> Detection:
+    """Sniff a file's head with every parser; return the best format, or None with the reason."""
+    head = reader.read_head(path) if head is None else head
+    if not any(line.strip() for line in head):
+        return Detection(None, 0.0, True, "empty file")
+    scores = sorted(((float(p.sniff(head)), name) for name, p in REGISTRY.items()), reverse=True)
+    best_score, best = scores[0]
+    if best_score < MIN_SCORE:
+        return Detection(None, best_score, True, "no parser recognises it")
+    runner_score, runner = scores[1] if len(scores) > 1 else (0.0, "")
+    if runner_score >= MIN_SCORE and best_score - runner_score < TIE_MARGIN:
+        raise InputError(
+            f"{path}: format is ambiguous between {best!r} ({best_score:.2f}) and {runner!r} ({runner_score:.2f})",
+            "name it with --format or in the config's [[source]] format",
+            path=str(path),
+        )
+    return Detection(best, best_score, True)
+
+
+def choose(file: InputFile) -> Detection:
+    """The format for one input file: explicit, or detected."""
+    if file.format is not None:
+        return Detection(resolve_format(file.format).name, 1.0, False)
+    det = detect(file.path)
+    if det.format is None and file.explicit:
+        raise InputError(
+            f"{file.source_file}: cannot detect its format ({det.note})",
+            "name it with --format (see 'tracejoin formats')",
+            path=str(file.path),
+        )
+    return det

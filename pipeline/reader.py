@@ -1,0 +1,104 @@
+"""Streaming line reader: a file (plain, .gz, .bz2, .zst) as chunks of lines in polars Series.
+
+Lines are split columnar (one block of text -> ``str.split``), never one Python call per line.
+Memory is bounded by the block size, whatever the file size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+BLOCK_BYTES = 32 * 1024 * 1024
+
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    first_line: int  # 1-based number of lines[0] in the file
+    lines: pl.Series  # String, no line terminators
+
+
+def compression_of(path: Path) -> str | None:
+    return _COMPRESSION.get(path.suffix.lower())
+
+
+def _open(path: Path) -> pa.NativeFile:
+    return pa.input_stream(str(path), compression=compression_of(path))
+
+
+def _decode(block: bytes) -> str:
+    # Real logs contain latin-1 and cut multi-byte sequences: keep the line, mark the bad bytes.
+    return block.decode("utf-8", errors="replace")
+
+
+def _split(text: str) -> pl.Series:
+    lines = pl.Series("line", [text]).str.split("\n").explode()
+    return lines.str.strip_suffix("\r")
+
+
+def read_head(path: Path, max_lines: int = 64, max_bytes: int = 256 * 1024) -> list[str]:
+    """The first lines of a file (decompressed), for format sniffing."""
+    with _open(path) as stream:
+        block = stream.read(max_bytes)
+    lines = _decode(block).split("\n")
+    if len(block) == max_bytes and len(lines) > 1:
+        lines = lines[:-1]  # the last one may be cut
+    return [line.rstrip("\r") for line in lines[:max_lines]]
+
+
+def iter_chunks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[Chunk]:
+    """Yield the file's lines in chunks of whole lines. A final newline does not make an empty line."""
+    next_line = 1
+    pending = b""
+    with _open(path) as stream:
+        while True:
+            block = stream.read(block_bytes)
+            if not block:
+                break
+            data = pending + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                pending = data
+                continue
+            pending = data[cut + 1 :]
+            lines = _split(_decode(data[:cut]))
+            yield Chunk(next_line, lines)
+            next_line += len(lines)
+    if pending:
+        lines = _split(_decode(pending))
+        yield Chunk(next_line, lines)
+
+
+def iter_records(path: Path, record_start: object, block_bytes: int = BLOCK_BYTES) -> Iterator[Chunk]:
+    """Chunks cut at record boundaries, so a multi-line record never straddles two chunks.
+
+    ``record_start`` is the parser's ``record_start`` function (lines -> bool mask, or None when every line
+    is a record). Lines after the last record start of a chunk are carried into the next one.
+    """
+    carry: pl.Series | None = None
+    carry_first = 1
+    for chunk in iter_chunks(path, block_bytes):
+        lines, first = chunk.lines, chunk.first_line
+        if carry is not None and len(carry):
+            lines = pl.concat([carry, lines])
+            first = carry_first
+        mask = record_start(lines) if callable(record_start) else None
+        if mask is None:
+            yield Chunk(first, lines)
+            carry = None
+            continue
+        starts = mask.arg_true()
+        last = int(starts[-1]) if len(starts) else 0
+        if last == 0:
+            carry, carry_first = lines, first  # no boundary yet: keep reading
+            continue
+        yield Chunk(first, lines.slice(0, last))
+        carry, carry_first = lines.slice(last), first + last
+    if carry is not None and len(carry):
+        yield Chunk(carry_first, carry)

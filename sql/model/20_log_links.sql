@@ -1,0 +1,55 @@
+-- log_links: one row per log record that could be placed in a trace (DESIGN §3, §6 step 1).
+-- method / confidence:
+--   span_id     the record's span_id is an exported span of its trace            1.0
+--   trace_time  innermost span of the record's service in its trace that        0.9
+--               contains the record's time (± $tolerance_ms)
+--   trace_root  the trace has spans but none of the record's service contains   0.6
+--               it: the record is placed on the trace's root
+-- skew_ms stays NULL until a clock-skew estimate exists for the record's host.
+WITH lg AS (
+    SELECT source_file, source_line, ts, service, trace_id, span_id, right(trace_id, 16) AS tlow
+    FROM stg_logs
+    WHERE trace_id IS NOT NULL
+),
+sp AS (
+    SELECT trace_id, span_id, service, start_ts, end_ts, is_root, right(trace_id, 16) AS tlow
+    FROM spans
+),
+by_span AS (
+    SELECT lg.source_file, lg.source_line, lg.ts, sp.trace_id, sp.span_id
+    FROM lg
+    JOIN sp ON sp.tlow = lg.tlow AND sp.span_id = lg.span_id AND same_trace(sp.trace_id, lg.trace_id)
+    QUALIFY row_number() OVER (PARTITION BY lg.source_file, lg.source_line
+                               ORDER BY (sp.service = lg.service) DESC NULLS LAST, sp.span_id) = 1
+),
+rest AS (
+    SELECT lg.* FROM lg
+    ANTI JOIN by_span AS b ON b.source_file = lg.source_file AND b.source_line = lg.source_line
+),
+by_time AS (
+    SELECT rest.source_file, rest.source_line, rest.ts, sp.trace_id, sp.span_id
+    FROM rest
+    JOIN sp ON sp.tlow = rest.tlow AND same_trace(sp.trace_id, rest.trace_id) AND sp.service = rest.service
+           AND rest.ts >= sp.start_ts - to_milliseconds($tolerance_ms)
+           AND rest.ts <= sp.end_ts + to_milliseconds($tolerance_ms)
+    QUALIFY row_number() OVER (PARTITION BY rest.source_file, rest.source_line
+                               ORDER BY sp.start_ts DESC, sp.end_ts, sp.span_id) = 1
+),
+rest2 AS (
+    SELECT rest.* FROM rest
+    ANTI JOIN by_time AS b ON b.source_file = rest.source_file AND b.source_line = rest.source_line
+),
+by_root AS (
+    SELECT rest2.source_file, rest2.source_line, rest2.ts, sp.trace_id, sp.span_id
+    FROM rest2
+    JOIN sp ON sp.tlow = rest2.tlow AND same_trace(sp.trace_id, rest2.trace_id) AND sp.is_root
+    QUALIFY row_number() OVER (PARTITION BY rest2.source_file, rest2.source_line
+                               ORDER BY sp.start_ts, sp.span_id) = 1
+)
+SELECT source_file, source_line, ts, trace_id, span_id, 'span_id' AS method, CAST(1.0 AS DOUBLE) AS confidence,
+       CAST(NULL AS DOUBLE) AS skew_ms
+FROM by_span
+UNION ALL
+SELECT source_file, source_line, ts, trace_id, span_id, 'trace_time', 0.9, NULL FROM by_time
+UNION ALL
+SELECT source_file, source_line, ts, trace_id, span_id, 'trace_root', 0.6, NULL FROM by_root

@@ -1,0 +1,63 @@
+-- query_links: one row per slow query placed on a span.
+-- method / confidence:
+--   traceparent_comment  the sqlcommenter traceparent names an exported span            1.0
+--   comment_trace_time   the comment's trace has spans but not that span: the one       0.9
+--                        database client span of the trace with the same statement
+--                        shape whose interval contains the statement
+--   time_window          no trace comment: the one database client span anywhere with    0.8
+--                        the same statement shape (and database) whose interval contains
+--                        the statement (± $tolerance_ms). Several candidates: no link.
+-- A query whose comment names a trace without spans (sampled out) is never placed on another trace.
+WITH q AS (
+    SELECT source_file, source_line, ts, end_ts, engine, db, fingerprint, trace_id, span_id,
+           right(trace_id, 16) AS tlow
+    FROM stg_slow_queries
+),
+dbs AS (
+    SELECT trace_id, span_id, start_ts, end_ts, db_system, db_fingerprint,
+           coalesce(attributes['db.namespace'], attributes['db.name']) AS db_name, right(trace_id, 16) AS tlow
+    FROM spans
+    WHERE db_fingerprint IS NOT NULL
+),
+by_comment AS (
+    SELECT q.source_file, q.source_line, q.ts, s.trace_id, s.span_id
+    FROM q
+    JOIN spans AS s ON right(s.trace_id, 16) = q.tlow AND s.span_id = q.span_id AND same_trace(s.trace_id, q.trace_id)
+    QUALIFY row_number() OVER (PARTITION BY q.source_file, q.source_line
+                               ORDER BY (s.db_system IS NOT NULL) DESC, s.span_id) = 1
+),
+contained AS (
+    -- candidate database client spans for every query, by statement shape and time containment
+    SELECT q.source_file, q.source_line, q.ts, q.trace_id AS q_trace, q.tlow AS q_tlow,
+           d.trace_id, d.span_id, d.tlow
+    FROM q
+    JOIN dbs AS d ON d.db_fingerprint = q.fingerprint
+                 AND (d.db_system IS NULL OR q.engine IS NULL OR d.db_system = q.engine
+                      OR (q.engine = 'postgresql' AND d.db_system = 'postgres'))
+                 AND (d.db_name IS NULL OR q.db IS NULL OR d.db_name = q.db)
+                 AND d.start_ts <= q.ts + to_milliseconds($tolerance_ms)
+                 AND d.end_ts >= coalesce(q.end_ts, q.ts) - to_milliseconds($tolerance_ms)
+    ANTI JOIN by_comment AS b ON b.source_file = q.source_file AND b.source_line = q.source_line
+),
+by_comment_trace AS (
+    SELECT source_file, source_line, any_value(ts) AS ts, any_value(trace_id) AS trace_id,
+           any_value(span_id) AS span_id
+    FROM contained
+    WHERE q_trace IS NOT NULL AND q_tlow = tlow AND same_trace(trace_id, q_trace)
+    GROUP BY source_file, source_line
+    HAVING count(*) = 1
+),
+by_window AS (
+    SELECT source_file, source_line, any_value(ts) AS ts, any_value(trace_id) AS trace_id,
+           any_value(span_id) AS span_id
+    FROM contained
+    WHERE q_trace IS NULL
+    GROUP BY source_file, source_line
+    HAVING count(*) = 1
+)
+SELECT source_file, source_line, ts, trace_id, span_id, 'traceparent_comment' AS method, CAST(1.0 AS DOUBLE) AS confidence
+FROM by_comment
+UNION ALL
+SELECT source_file, source_line, ts, trace_id, span_id, 'comment_trace_time', 0.9 FROM by_comment_trace
+UNION ALL
+SELECT source_file, source_line, ts, trace_id, span_id, 'time_window', 0.8 FROM by_window

@@ -1,0 +1,46 @@
+-- error_origin: one row per distinct anchor (trace_id, anchor_span_id) that has an error span at or below it
+-- (DESIGN §6 step 2). The origin is the error span with no error descendant — the deepest link of the
+-- error chain; ties go to the earliest-ending span. origin_path lists span IDs from the anchor down.
+-- callee_span_id is set when the origin gave up waiting (a timeout) while a callee below it went on
+-- without error: the cause then lies in the callee (step 3 continues from there).
+WITH RECURSIVE anchors AS (
+    SELECT DISTINCT trace_id, anchor_span_id FROM error_records WHERE anchor_span_id IS NOT NULL
+),
+sub(trace_id, anchor_span_id, span_id, path) AS (
+    SELECT trace_id, anchor_span_id, anchor_span_id, [anchor_span_id] FROM anchors
+    UNION ALL
+    SELECT s.trace_id, s.anchor_span_id, c.span_id, list_append(s.path, c.span_id)
+    FROM sub AS s
+    JOIN spans AS c ON c.trace_id = s.trace_id AND c.parent_span_id = s.span_id
+    WHERE len(s.path) < 256 AND NOT list_contains(s.path, c.span_id)
+),
+err AS (
+    SELECT DISTINCT sub.trace_id, sub.anchor_span_id, sub.span_id, sub.path, sp.end_ts, sp.is_timeout
+    FROM sub
+    JOIN spans AS sp ON sp.trace_id = sub.trace_id AND sp.span_id = sub.span_id
+    WHERE sp.is_error
+),
+leaf AS (
+    SELECT a.* FROM err AS a
+    WHERE NOT EXISTS (
+        SELECT 1 FROM err AS b
+        WHERE b.trace_id = a.trace_id AND b.anchor_span_id = a.anchor_span_id
+          AND b.span_id <> a.span_id AND list_contains(b.path, a.span_id)
+    )
+),
+origin AS (
+    SELECT * FROM leaf
+    QUALIFY row_number() OVER (PARTITION BY trace_id, anchor_span_id ORDER BY end_ts, span_id) = 1
+),
+callee AS (
+    -- the child of a timed-out origin that went on last (it is not an error: the origin is a leaf)
+    SELECT o.trace_id, o.anchor_span_id, c.span_id AS callee_span_id
+    FROM origin AS o
+    JOIN spans AS c ON c.trace_id = o.trace_id AND c.parent_span_id = o.span_id
+    WHERE o.is_timeout
+    QUALIFY row_number() OVER (PARTITION BY o.trace_id, o.anchor_span_id ORDER BY c.end_ts DESC, c.span_id) = 1
+)
+SELECT o.trace_id, o.anchor_span_id, o.span_id AS origin_span_id, o.path AS origin_path, o.is_timeout,
+       c.callee_span_id
+FROM origin AS o
+LEFT JOIN callee AS c ON c.trace_id = o.trace_id AND c.anchor_span_id = o.anchor_span_id
