@@ -31,7 +31,7 @@ def query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> 
     """Run ``sql/<name>.sql`` with the parameters it uses (missing ones bound as NULL)."""
     sql = sqlfiles.load_sql(name)
     bound = {k: params.get(k) for k in sqlfiles.params_of(sql)}
-    return con.execute(sql, bound).to_arrow_table()
+    return con.sql(sql, params=bound).to_arrow_table()
 
 
 def utc(value: dt.datetime | None) -> dt.datetime | None:

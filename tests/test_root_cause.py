@@ -37,7 +37,7 @@ def _run(tmp_path: Path, **staged: Any) -> list[dict[str, Any]]:
     stage(tmp_path, **staged)
     correlate(tmp_path)
     con = duckdb.connect(str(tmp_path / "catalog.duckdb"), read_only=True)
-    rows = con.execute("SELECT * FROM root_causes ORDER BY source_file, source_line").to_arrow_table()
+    rows = con.sql("SELECT * FROM root_causes ORDER BY source_file, source_line").to_arrow_table()
     return rows.to_pylist()
 
 
@@ -74,7 +74,7 @@ def test_log_with_trace_id_only_anchors_on_innermost_span_of_its_service(tmp_pat
     spans[3]["self_ms"] = None
     # inventory-service logs an error without span id: anchored on the innermost inventory-service span
     # containing its time — the server span before the DB call starts, the DB span during it
-    logs = [log(7, 47, "inventory-service", "ERROR", "reserve slow", trace=3),
+    logs = [log(7, 42, "inventory-service", "ERROR", "reserve slow", trace=3),
             log(8, 100, "inventory-service", "ERROR", "reserve slow", trace=3)]
     before, during = _run(tmp_path, logs=logs, spans=spans)
     assert during["anchor_span_id"] == sid(304)
@@ -107,14 +107,15 @@ def test_critical_path_takes_the_branch_that_ends_last_not_the_longest_span(tmp_
     spans = [
         span(5, 1, None, "api", "GET /page", 0, 500),
         span(5, 2, 1, "a", "long but early", 0, 300),  # longest child, ends first
-        span(5, 3, 1, "b", "short but last", 420, 499),
-        span(5, 4, 3, "b", "db call", 421, 498),
+        span(5, 3, 1, "b", "short but last", 310, 499),
+        span(5, 4, 3, "b", "db call", 311, 498),
     ]
     (rc,) = _run(tmp_path, logs=[log(1, 499, "api", "ERROR", "slow page", trace=5, span_id=1)], spans=spans)
-    # self times: root 500-300-79=121, 'long but early' 300, 'db call' 77: the largest on the critical path
-    # (root -> short but last -> db call) is the root itself, never the off-path 300 ms span
-    assert rc["root_name"] in {"GET /page", "db call"}
-    assert rc["root_name"] != "long but early"
+    # self times: root 11, 'long but early' 300 (off the critical path), 'short but last' 2, 'db call' 187
+    assert rc["reason"] == "critical_path"
+    assert rc["root_name"] == "db call"
+    assert rc["root_self_ms"] == pytest.approx(187)
+    assert rc["path"] == ["api: GET /page", "b: short but last", "b: db call"]
 
 
 def test_sampled_out_trace_falls_back_to_ranked_evidence_with_low_confidence(tmp_path: Path) -> None:
