@@ -1,0 +1,67 @@
+"""Streaming reader (chunking at record boundaries, compression) and config validation."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline import config, reader
+from pipeline.errors import ConfigError
+
+
+def _starts(lines: pl.Series) -> pl.Series:
+    return lines.str.starts_with("2026")
+
+
+def test_chunks_never_split_a_multi_line_record(tmp_path: Path) -> None:
+    records = [f"2026-11-17 record {i}\n\tat frame {i}\n\tat frame {i}b" for i in range(2000)]
+    path = tmp_path / "app.log"
+    path.write_text("\n".join(records) + "\n")
+    chunks = list(reader.iter_records(path, _starts, block_bytes=4096))
+    assert len(chunks) > 10
+    assert sum(len(c.lines) for c in chunks) == 6000
+    for c in chunks:
+        assert c.lines[0].startswith("2026")
+        assert c.first_line % 3 == 1  # every chunk starts at a record's first line
+    assert [c.first_line for c in chunks] == sorted(c.first_line for c in chunks)
+
+
+def test_gzip_and_crlf_and_missing_final_newline(tmp_path: Path) -> None:
+    path = tmp_path / "x.log.gz"
+    path.write_bytes(gzip.compress(b"a\r\nb\r\nc"))
+    chunks = list(reader.iter_chunks(path))
+    assert [line for c in chunks for line in c.lines.to_list()] == ["a", "b", "c"]
+
+
+def test_invalid_utf8_is_kept_with_replacement_characters(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.log"
+    path.write_bytes("caf\xe9 ok\n".encode("latin-1"))
+    (chunk,) = reader.iter_chunks(path)
+    assert chunk.lines.to_list() == ["caf\ufffd ok"]
+
+
+def test_config_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
+    path = tmp_path / "tj.toml"
+    path.write_text('[[source]]\npath = "logs"\nservcie = "x"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(path)
+    assert err.value.one_line() == f"unknown key 'servcie' in [[source]] #1 of {path} — did you mean 'service'?"
+
+
+def test_config_bad_timezone_names_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "tj.toml"
+    path.write_text('timezone = "Mars/Olympus"\n')
+    with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'") as err:
+        config.load(path)
+    assert err.value.fix == "use an IANA name such as 'UTC' or 'Europe/Berlin'"
+
+
+def test_config_sources_resolve_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "tj.toml"
+    path.write_text('[[source]]\npath = "logs/*.log"\nservice = "billing"\ntimezone = "Europe/Berlin"\n')
+    cfg = config.load(path)
+    assert cfg.base_dir == tmp_path
+    assert cfg.sources == (config.Source("logs/*.log", None, "billing", "Europe/Berlin"),)
