@@ -75,7 +75,7 @@ USER_CLIENT_TIMEOUT_US = 1_000_000  # order-service's read timeout towards user-
 
 def literal_update(sku: str, qty: int) -> str:
     """The reserve UPDATE as MySQL logs it: with the bound values in place of ``?``."""
-    return f"UPDATE inventory SET reserved = reserved + {qty} WHERE sku = '{sku}' AND reserved + {qty} <= on_hand"
+    return RESERVE_UPDATE.replace("?", str(qty), 1).replace("?", f"'{sku}'", 1).replace("?", str(qty), 1)
 
 
 def literal_stock_select(sku: str) -> str:

@@ -19,18 +19,22 @@ _CONTROLLER = "c.e.order.web.OrderController"
 _SERVICE = "c.e.order.service.OrderService"
 
 
-def _order_log(sim: Sim, server: Span, thread: str, ts: int, level: Level, logger: str, msg: str) -> LogRecord:
+def _order_log(
+    sim: Sim, server: Span, thread: str, ts: int, level: Level, logger: str, msg: str
+) -> LogRecord:
     """An order-service record; Micrometer puts the SERVER span (the active one) in the MDC."""
     record = LogRecord(ts, ORDER, level, logger, msg, server.trace_id, server.span_id, thread=thread)
     return sim.log(record)
 
 
-def gateway(sim: Sim, trace: Trace, server: Span, request: str, status: int, body: int, addr: str, ua: str) -> AccessRecord:
+def gateway(
+    sim: Sim, trace: Trace, server: Span, request: str, status: int, body: int, addr: str, ua: str
+) -> AccessRecord:
     """The nginx line of a proxied request: nginx's times bracket order-service's SERVER span by a little."""
     begin = server.start_us - sim.us(0.3, 1.2)
     end = server.end_us + sim.us(0.2, 0.9)
     upstream = server.end_us + sim.us(0.1, 0.2) - (begin + sim.us(0.1, 0.25))
-    record = AccessRecord(end, addr, request, status, body, ua, trace.traceparent(), end - begin, upstream)
+    record = AccessRecord(end, addr, request, status, body, ua, trace.traceparent, end - begin, upstream)
     record.trace_id = trace.trace_id
     return sim.access(record)
 
@@ -80,7 +84,12 @@ def run_checkout(sim: Sim, p: CheckoutPlan) -> CheckoutResult:
     t += sim.us(1.0, 4.0)  # the order row is written (order-service's own DB is not instrumented)
     order_id = sim.order_id()
     total = cat.SKU_BY_ID[p.sku].price_cents * p.qty
-    log(t, "INFO", _SERVICE, f"order {order_id} created for user {p.user_id} total={total // 100}.{total % 100:02d} EUR")
+    log(
+        t,
+        "INFO",
+        _SERVICE,
+        f"order {order_id} created for user {p.user_id} total={total // 100}.{total % 100:02d} EUR",
+    )
     server.attributes["order.total"] = total / 100
     return respond(201, 120 + sim.rng.randint(0, 40), t + sim.us(0.2, 0.8))
 
@@ -89,7 +98,9 @@ def run_lookup(sim: Sim, p: LookupPlan) -> None:
     """Simulate one ``GET /orders/{id}`` (order-service only; 404 when the order does not exist)."""
     trace = sim.new_trace(p.sampled, p.from_client)
     path = f"/orders/{p.order_id}"
-    server = sim.span(trace, trace.client_span_id, ORDER, SPRING_WEBMVC, "GET /orders/{id}", "SERVER", p.start_us)
+    server = sim.span(
+        trace, trace.client_span_id, ORDER, SPRING_WEBMVC, "GET /orders/{id}", "SERVER", p.start_us
+    )
     server.attributes.update({"http.request.method": "GET", "http.route": "/orders/{id}", "url.path": path})
     t = p.start_us + sim.us(0.2, 0.8)
     _order_log(sim, server, p.thread, t, "INFO", _CONTROLLER, f"fetching order {p.order_id}")

@@ -140,10 +140,14 @@ class Trace:
         """W3C trace-flags: ``01`` sampled, ``00`` sampled out."""
         return "01" if self.sampled else "00"
 
-    def traceparent(self, span_id: str | None = None) -> str | None:
-        """The W3C header naming ``span_id`` (default: the web client's span), or None without one."""
-        parent = span_id or self.client_span_id
-        return None if parent is None else f"00-{self.trace_id}-{parent}-{self.flags}"
+    def header(self, span_id: str) -> str:
+        """The W3C ``traceparent`` value that names ``span_id`` as the caller."""
+        return f"00-{self.trace_id}-{span_id}-{self.flags}"
+
+    @property
+    def traceparent(self) -> str | None:
+        """The header the web client sent (its own span as the parent), or None when it sent none."""
+        return None if self.client_span_id is None else self.header(self.client_span_id)
 
 
 @dataclass(slots=True)
@@ -248,7 +252,6 @@ class Day:
     faults: list[Fault] = field(default_factory=list)
     malformed: list[tuple[str, LogRecord | AccessRecord]] = field(default_factory=list)
     unrelated_errors: list[LogRecord] = field(default_factory=list)
-    slow_outliers: list[SlowQuery] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
 

@@ -13,7 +13,8 @@ _RESERVE_FRAMES = (
     "\tat com.example.order.client.InventoryClient.reserve(InventoryClient.java:58)",
     "\tat com.example.order.service.OrderService.placeOrder(OrderService.java:81)",
     "\tat com.example.order.web.OrderController.create(OrderController.java:44)",
-    "\tat java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103)",
+    "\tat java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke"
+    "(DirectMethodHandleAccessor.java:103)",
     "\tat java.base/java.lang.reflect.Method.invoke(Method.java:580)",
     "\tat org.springframework.web.method.support.InvocableHandlerMethod.doInvoke"
     "(InvocableHandlerMethod.java:255)",
@@ -21,7 +22,8 @@ _RESERVE_FRAMES = (
 _TIMEOUT_FRAMES = (
     "\tat org.springframework.web.client.DefaultRestClient.createResourceAccessException"
     "(DefaultRestClient.java:692)",
-    "\tat org.springframework.web.client.DefaultRestClient.readWithMessageConverters(DefaultRestClient.java:216)",
+    "\tat org.springframework.web.client.DefaultRestClient.readWithMessageConverters"
+    "(DefaultRestClient.java:216)",
     "\tat com.example.order.client.UserClient.getUser(UserClient.java:41)",
     "\tat com.example.order.service.OrderService.placeOrder(OrderService.java:73)",
 )
