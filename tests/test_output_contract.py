@@ -101,7 +101,7 @@ def test_every_input_file_reconciles(sample_run: tuple[Path, object]) -> None:
 @pytest.mark.parametrize("check", sorted(p.stem for p in (sqlfiles.sql_dir() / "checks").glob("*.sql")))
 def test_output_invariant_holds(sample_out: Path, check: str) -> None:
     con = duckdb.connect(str(sample_out / "catalog.duckdb"), read_only=True)
-    offending = con.sql(sqlfiles.load_sql(f"checks/{check}")).fetchmany(5)
+    offending = con.sql(sqlfiles.load_sql(f"checks/{check}")).limit(5).fetchall()
     con.close()
     assert offending == [], f"{check}: {offending}"
 
