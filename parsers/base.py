@@ -95,7 +95,7 @@ def finish(df: pl.DataFrame, ctx: ParseContext, fmt: str, target: pa.Schema) -> 
 
 def kv_list(pairs: dict[str, pl.Expr]) -> pl.Expr:
     """A ``list[struct{key, value}]`` attribute bag from named string expressions; null values are dropped."""
-    items = [
-        pl.struct(pl.lit(k).alias("key"), v.cast(pl.String).alias("value")) for k, v in pairs.items()
-    ]
-    return pl.concat_list(items).list.eval(pl.element().filter(pl.element().struct.field("value").is_not_null()))
+    items = [pl.struct(pl.lit(k).alias("key"), v.cast(pl.String).alias("value")) for k, v in pairs.items()]
+    return pl.concat_list(items).list.eval(
+        pl.element().filter(pl.element().struct.field("value").is_not_null())
+    )

@@ -10,8 +10,8 @@ import duckdb
 import pyarrow as pa
 
 from pipeline import sqlfiles
-from pipeline.paths import CATALOG
 from pipeline.errors import OutputError
+from pipeline.paths import CATALOG
 
 
 def open_catalog(out: Path) -> duckdb.DuckDBPyConnection:

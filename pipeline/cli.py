@@ -34,24 +34,41 @@ class _Group(click.Group):
 
 def out_option(f: F) -> F:
     return click.option(
-        "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
+        "--out",
+        "out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=DEFAULT_OUT,
+        show_default=True,
         help="Output directory (Parquet tables and catalog.duckdb).",
     )(f)
 
 
 def filter_options(f: F) -> F:
     f = click.option("--service", default=None, help="Only records of this service.")(f)
-    f = click.option("--until", default=None, help="Only records before this time (UTC unless it has an offset).")(f)
-    f = click.option("--since", default=None, help="Only records from this time on (UTC unless it has an offset).")(f)
+    f = click.option(
+        "--until", default=None, help="Only records before this time (UTC unless it has an offset)."
+    )(f)
+    f = click.option(
+        "--since", default=None, help="Only records from this time on (UTC unless it has an offset)."
+    )(f)
     return f
 
 
 def input_options(f: F) -> F:
     f = click.option("--timezone", default=None, help="Time zone of zone-less timestamps (default UTC).")(f)
-    f = click.option("--format", "input_format", default=None,
-                     help="Parse every input as this format instead of detecting it (see 'tracejoin formats').")(f)
-    f = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="TOML config with [[source]] entries (path, format, service, timezone).")(f)
+    f = click.option(
+        "--format",
+        "input_format",
+        default=None,
+        help="Parse every input as this format instead of detecting it (see 'tracejoin formats').",
+    )(f)
+    f = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="TOML config with [[source]] entries (path, format, service, timezone).",
+    )(f)
     f = click.argument("inputs", nargs=-1)(f)
     return f
 
@@ -69,8 +86,9 @@ def main(debug: bool) -> None:
     """
 
 
-def _discover(inputs: tuple[str, ...], config_path: Path | None, input_format: str | None,
-              timezone: str | None) -> tuple[list[Any], Any]:
+def _discover(
+    inputs: tuple[str, ...], config_path: Path | None, input_format: str | None, timezone: str | None
+) -> tuple[list[Any], Any]:
     from pipeline import config as config_mod
     from pipeline.discover import discover
 
@@ -82,8 +100,13 @@ def _discover(inputs: tuple[str, ...], config_path: Path | None, input_format: s
     return discover(list(inputs), cfg, input_format), cfg
 
 
-def _ingest(inputs: tuple[str, ...], config_path: Path | None, input_format: str | None,
-            timezone: str | None, out: Path) -> Any:
+def _ingest(
+    inputs: tuple[str, ...],
+    config_path: Path | None,
+    input_format: str | None,
+    timezone: str | None,
+    out: Path,
+) -> Any:
     from pipeline.ingest import ingest
     from pipeline.summary import ingest_text
 
@@ -96,8 +119,13 @@ def _ingest(inputs: tuple[str, ...], config_path: Path | None, input_format: str
 @main.command()
 @input_options
 @out_option
-def run(inputs: tuple[str, ...], config_path: Path | None, input_format: str | None, timezone: str | None,
-        out: Path) -> None:
+def run(
+    inputs: tuple[str, ...],
+    config_path: Path | None,
+    input_format: str | None,
+    timezone: str | None,
+    out: Path,
+) -> None:
     """Ingest INPUTS, correlate, write the output tables, print a summary (the nightly job).
 
     INPUTS are files, directories (searched recursively) or globs; .gz/.bz2/.zst are read transparently.
@@ -117,8 +145,13 @@ def run(inputs: tuple[str, ...], config_path: Path | None, input_format: str | N
 @main.command()
 @input_options
 @out_option
-def ingest(inputs: tuple[str, ...], config_path: Path | None, input_format: str | None, timezone: str | None,
-           out: Path) -> None:
+def ingest(
+    inputs: tuple[str, ...],
+    config_path: Path | None,
+    input_format: str | None,
+    timezone: str | None,
+    out: Path,
+) -> None:
     """Parse INPUTS into staged Parquet (<out>/_staging) and print the per-file line accounting.
 
     \b
@@ -130,8 +163,13 @@ def ingest(inputs: tuple[str, ...], config_path: Path | None, input_format: str 
 
 @main.command()
 @out_option
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TOML config (for symptom_patterns).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML config (for symptom_patterns).",
+)
 def correlate(out: Path, config_path: Path | None) -> None:
     """Link the staged records (logs, slow queries, spans) and write the output tables.
 
@@ -162,7 +200,9 @@ def _report_names() -> list[str]:
 @click.argument("name")
 @out_option
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
 def report(name: str, out: Path, since: str | None, until: str | None, service: str | None, fmt: str) -> None:
     """Print the report NAME: root-causes, upstream-errors, slow-queries or link-coverage.
 
@@ -212,11 +252,15 @@ def trace(trace_id: str, out: Path, no_evidence: bool) -> None:
 
 
 @main.command()
-@click.option("--at", "at", required=True, help="The time in question, e.g. '2026-11-17 14:32' (UTC by default).")
+@click.option(
+    "--at", "at", required=True, help="The time in question, e.g. '2026-11-17 14:32' (UTC by default)."
+)
 @click.option("--window", default="5m", show_default=True, help="Width of the window centred on --at.")
 @click.option("--service", default=None, help="Only error records of this service.")
 @click.option("--timezone", default="UTC", show_default=True, help="Time zone of a zone-less --at.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
 @out_option
 def investigate(at: str, window: str, service: str | None, timezone: str, fmt: str, out: Path) -> None:
     """What failed around a time? Error records in the window, each with its root cause.
@@ -233,17 +277,49 @@ def investigate(at: str, window: str, service: str | None, timezone: str, fmt: s
         click.echo(render(result.errors, fmt))  # type: ignore[arg-type]
         return
     who = f"of {service} " if service else ""
-    click.echo(f"error records {who}from {cell(result.since)} to {cell(result.until)} UTC: {result.errors.num_rows}")
+    click.echo(
+        f"error records {who}from {cell(result.since)} to {cell(result.until)} UTC: {result.errors.num_rows}"
+    )
     if result.errors.num_rows == 0:
         return
     click.echo("\nroot causes, most errors first:\n")
-    click.echo(render(result.causes.select(
-        ["root_service", "root_name", "reason", "errors", "upstream_errors", "max_lock_ms", "confidence",
-         "example_trace", "example_evidence"]), "table"))
+    click.echo(
+        render(
+            result.causes.select(
+                [
+                    "root_service",
+                    "root_name",
+                    "reason",
+                    "errors",
+                    "upstream_errors",
+                    "max_lock_ms",
+                    "confidence",
+                    "example_trace",
+                    "example_evidence",
+                ]
+            ),
+            "table",
+        )
+    )
     click.echo("\nerror records:\n")
-    click.echo(render(result.errors.select(
-        ["ts", "service", "message", "root_service", "root_name", "reason", "confidence", "lock_ms", "trace_id"]),
-        "table"))
+    click.echo(
+        render(
+            result.errors.select(
+                [
+                    "ts",
+                    "service",
+                    "message",
+                    "root_service",
+                    "root_name",
+                    "reason",
+                    "confidence",
+                    "lock_ms",
+                    "trace_id",
+                ]
+            ),
+            "table",
+        )
+    )
 
 
 @main.command()
@@ -265,7 +341,9 @@ def formats() -> None:
 
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--seed", default=17, show_default=True, help="Random seed: the same seed writes the same bytes.")
+@click.option(
+    "--seed", default=17, show_default=True, help="Random seed: the same seed writes the same bytes."
+)
 def generate(out_dir: Path, seed: int) -> None:
     """Write a realistic incident day (logs, slow log, spans) and its ground_truth.json to OUT_DIR.
 

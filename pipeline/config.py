@@ -66,9 +66,13 @@ def load(path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"config file not found: {path}", "check the --config path", path=str(path)) from exc
+        raise ConfigError(
+            f"config file not found: {path}", "check the --config path", path=str(path)
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the syntax", path=str(path)) from exc
+        raise ConfigError(
+            f"config file {path} is not valid TOML: {exc}", "fix the syntax", path=str(path)
+        ) from exc
     for key in data:
         if key not in _TOP_KEYS:
             raise _unknown_key(key, _TOP_KEYS, "the top level", str(path))
@@ -80,10 +84,14 @@ def load(path: Path) -> Config:
             if key not in _SOURCE_KEYS:
                 raise _unknown_key(key, _SOURCE_KEYS, where, str(path))
         if "path" not in raw:
-            raise ConfigError(f"{where} of {path} has no 'path'", "add path = \"<file, dir or glob>\"", path=str(path))
+            raise ConfigError(
+                f"{where} of {path} has no 'path'", 'add path = "<file, dir or glob>"', path=str(path)
+            )
         tz = check_timezone(str(raw.get("timezone", default_tz)), f"{where} of {path}")
         sources.append(Source(str(raw["path"]), raw.get("format"), raw.get("service"), tz))
     symptoms = data.get("symptom_patterns", list(DEFAULT_SYMPTOMS))
     if not isinstance(symptoms, list) or not all(isinstance(s, str) for s in symptoms):
-        raise ConfigError(f"symptom_patterns in {path} must be a list of strings", 'e.g. ["upstream service error"]')
+        raise ConfigError(
+            f"symptom_patterns in {path} must be a list of strings", 'e.g. ["upstream service error"]'
+        )
     return Config(tuple(sources), data.get("out"), default_tz, tuple(symptoms), path.parent)

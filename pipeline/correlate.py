@@ -67,7 +67,9 @@ def _params(options: CorrelateOptions) -> dict[str, Any]:
     }
 
 
-def connect(path: Path | str = ":memory:", options: CorrelateOptions | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path | str = ":memory:", options: CorrelateOptions | None = None
+) -> duckdb.DuckDBPyConnection:
     options = options or CorrelateOptions()
     con = duckdb.connect(str(path))
     con.execute("SET TimeZone = 'UTC'")
@@ -92,7 +94,9 @@ def _stage_views(con: duckdb.DuckDBPyConnection, staging: Path) -> None:
     for name in ("logs", "slow_queries", "spans", "rejects"):
         path = staging / f"{name}.parquet"
         if not path.exists():
-            raise OutputError(f"staged table missing: {path}", "run 'tracejoin ingest' (or 'tracejoin run') first")
+            raise OutputError(
+                f"staged table missing: {path}", "run 'tracejoin ingest' (or 'tracejoin run') first"
+            )
         con.execute(f"CREATE OR REPLACE VIEW stg_{name} AS SELECT * FROM read_parquet({quote(path)})")
     # rejects carry no time of their own: date them by the first good record of their file
     con.execute(
@@ -185,4 +189,3 @@ def _swap_in(out: Path, building: Path) -> None:
         (building / name).rename(final)
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(building, ignore_errors=True)
-

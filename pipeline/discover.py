@@ -58,7 +58,9 @@ def _expand(spec: str, base: Path) -> list[tuple[Path, Path | None, bool]]:
         matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
         files = [m for m in matches if m.is_file()]
         if not files:
-            raise InputError(f"no files match {spec!r}", "check the pattern (quote it so the shell leaves it alone)")
+            raise InputError(
+                f"no files match {spec!r}", "check the pattern (quote it so the shell leaves it alone)"
+            )
         return [(f, None, True) for f in files]
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -79,12 +81,15 @@ def _source_name(path: Path, root: Path | None) -> str:
 
 def discover(inputs: list[str], config: Config | None = None, fmt: str | None = None) -> list[InputFile]:
     """Every input file, deduplicated, in a stable order."""
-    sources: list[tuple[Source, Path]] = [(Source(p, fmt, None, config.timezone if config else "UTC"), Path.cwd())
-                                          for p in inputs]
+    sources: list[tuple[Source, Path]] = [
+        (Source(p, fmt, None, config.timezone if config else "UTC"), Path.cwd()) for p in inputs
+    ]
     if config is not None:
         sources += [(s, config.base_dir) for s in config.sources]
     if not sources:
-        raise InputError("no inputs given", "pass files, directories or globs, or a --config with [[source]] entries")
+        raise InputError(
+            "no inputs given", "pass files, directories or globs, or a --config with [[source]] entries"
+        )
     seen: dict[Path, InputFile] = {}
     for source, base in sources:
         if source.format is not None:
@@ -94,7 +99,9 @@ def discover(inputs: list[str], config: Config | None = None, fmt: str | None = 
             if key in seen:
                 continue
             service = source.service or (path.parent.name if path.parent != root or root is None else None)
-            seen[key] = InputFile(path, _source_name(path, root), source.format, service, source.timezone, explicit)
+            seen[key] = InputFile(
+                path, _source_name(path, root), source.format, service, source.timezone, explicit
+            )
     return sorted(seen.values(), key=lambda f: f.source_file)
 
 
@@ -110,7 +117,8 @@ def detect(path: Path, head: list[str] | None = None) -> Detection:
     runner_score, runner = scores[1] if len(scores) > 1 else (0.0, "")
     if runner_score >= MIN_SCORE and best_score - runner_score < TIE_MARGIN:
         raise InputError(
-            f"{path}: format is ambiguous between {best!r} ({best_score:.2f}) and {runner!r} ({runner_score:.2f})",
+            f"{path}: format is ambiguous between {best!r} ({best_score:.2f}) "
+            f"and {runner!r} ({runner_score:.2f})",
             "name it with --format or in the config's [[source]] format",
             path=str(path),
         )

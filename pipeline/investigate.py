@@ -31,7 +31,9 @@ def parse_time(text: str, timezone: str = "UTC") -> dt.datetime:
     try:
         value = du_parser.isoparse(text) if "T" in text else du_parser.parse(text)
     except (ValueError, OverflowError) as exc:
-        raise ConfigError(f"cannot read the time {text!r}", "write it like '2026-11-17 14:32' or ISO 8601") from exc
+        raise ConfigError(
+            f"cannot read the time {text!r}", "write it like '2026-11-17 14:32' or ISO 8601"
+        ) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(timezone))
     return value.astimezone(dt.UTC)
@@ -46,14 +48,17 @@ class Investigation:
     errors: pa.Table  # one row per error record
 
 
-def window_around(at: dt.datetime, window: dt.timedelta, minute_precision: bool) -> tuple[dt.datetime, dt.datetime]:
+def window_around(
+    at: dt.datetime, window: dt.timedelta, minute_precision: bool
+) -> tuple[dt.datetime, dt.datetime]:
     """The window centred on ``at`` — on the middle of the minute when the time was given to the minute."""
     centre = at + dt.timedelta(seconds=30) if minute_precision else at
     return centre - window / 2, centre + window / 2
 
 
-def investigate(out: Path, at_text: str, window_text: str = "5m", service: str | None = None,
-                timezone: str = "UTC") -> Investigation:
+def investigate(
+    out: Path, at_text: str, window_text: str = "5m", service: str | None = None, timezone: str = "UTC"
+) -> Investigation:
     at = parse_time(at_text, timezone)
     window = parse_duration(window_text)
     minute_precision = re.search(r"[0-9]{1,2}:[0-9]{2}:[0-9]{2}", at_text) is None
@@ -67,7 +72,9 @@ def investigate(out: Path, at_text: str, window_text: str = "5m", service: str |
                 import difflib
 
                 close = difflib.get_close_matches(service, sorted(s for s in known if s), n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"known services: {', '.join(sorted(known))}"
+                hint = (
+                    f"did you mean {close[0]!r}?" if close else f"known services: {', '.join(sorted(known))}"
+                )
                 raise ConfigError(f"no service named {service!r} in the logs", hint)
         causes = query(con, "reports/root_causes", params)
         errors = query(con, "investigate", params)

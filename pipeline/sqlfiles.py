@@ -20,7 +20,7 @@ def sql_dir() -> Path:
 
 
 def load_sql(name: str) -> str:
-    """The text of ``sql/<name>.sql`` (``name`` may contain a sub-directory, e.g. ``reports/slow_queries``)."""
+    """The text of ``sql/<name>.sql``; ``name`` may name a sub-directory (``reports/slow_queries``)."""
     return (sql_dir() / f"{name}.sql").read_text(encoding="utf-8")
 
 

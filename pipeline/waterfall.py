@@ -110,5 +110,7 @@ def render(wf: Waterfall, *, show_evidence: bool = True) -> str:
             for item in by_span.get(span["span_id"], []):
                 where = f"{item['source_file']}:{item['source_line']}"
                 stamp = cell(item["ts"])[11:] if item["ts"] else ""
-                lines.append(f"{pad}{'·' if item['kind'] == 'log' else '⛁'} {stamp} {item['text']}  ({where})")
+                lines.append(
+                    f"{pad}{'·' if item['kind'] == 'log' else '⛁'} {stamp} {item['text']}  ({where})"
+                )
     return "\n".join(lines)

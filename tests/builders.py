@@ -27,44 +27,102 @@ def sid(n: int) -> str:
     return f"{n:016x}"
 
 
-def span(trace: int, span_id: int, parent: int | None, service: str, name: str, start: float, end: float,
-         **extra: Any) -> dict[str, Any]:
+def span(
+    trace: int,
+    span_id: int,
+    parent: int | None,
+    service: str,
+    name: str,
+    start: float,
+    end: float,
+    **extra: Any,
+) -> dict[str, Any]:
     row = {
-        "trace_id": tid(trace), "span_id": sid(span_id), "parent_span_id": sid(parent) if parent else None,
-        "service": service, "name": name, "kind": extra.pop("kind", "INTERNAL"),
-        "start_ts": at(start), "end_ts": at(end), "duration_ms": end - start,
-        "status": extra.pop("status", "UNSET"), "format": "test", "source_file": "spans.json",
-        "source_line": span_id, "events": extra.pop("events", []), "links": [],
-        "attributes": extra.pop("attributes", []), "resource_attributes": [],
+        "trace_id": tid(trace),
+        "span_id": sid(span_id),
+        "parent_span_id": sid(parent) if parent else None,
+        "service": service,
+        "name": name,
+        "kind": extra.pop("kind", "INTERNAL"),
+        "start_ts": at(start),
+        "end_ts": at(end),
+        "duration_ms": end - start,
+        "status": extra.pop("status", "UNSET"),
+        "format": "test",
+        "source_file": "spans.json",
+        "source_line": span_id,
+        "events": extra.pop("events", []),
+        "links": [],
+        "attributes": extra.pop("attributes", []),
+        "resource_attributes": [],
     }
     row.update(extra)
     return row
 
 
-def log(line: int, ms: float, service: str, level: str, message: str, trace: int | None = None,
-        span_id: int | None = None, source_file: str | None = None) -> dict[str, Any]:
+def log(
+    line: int,
+    ms: float,
+    service: str,
+    level: str,
+    message: str,
+    trace: int | None = None,
+    span_id: int | None = None,
+    source_file: str | None = None,
+) -> dict[str, Any]:
     return {
-        "ts": at(ms), "service": service, "level": level, "message": message,
-        "trace_id": tid(trace) if trace else None, "span_id": sid(span_id) if span_id else None,
-        "attributes": [], "format": "test", "source_file": source_file or f"{service}.log", "source_line": line,
+        "ts": at(ms),
+        "service": service,
+        "level": level,
+        "message": message,
+        "trace_id": tid(trace) if trace else None,
+        "span_id": sid(span_id) if span_id else None,
+        "attributes": [],
+        "format": "test",
+        "source_file": source_file or f"{service}.log",
+        "source_line": line,
     }
 
 
-def query(line: int, start: float, end: float, statement: str, fingerprint: str, lock_ms: float = 0.0,
-          trace: int | None = None, span_id: int | None = None, **extra: Any) -> dict[str, Any]:
+def query(
+    line: int,
+    start: float,
+    end: float,
+    statement: str,
+    fingerprint: str,
+    lock_ms: float = 0.0,
+    trace: int | None = None,
+    span_id: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     row = {
-        "ts": at(start), "end_ts": at(end), "duration_ms": end - start, "lock_ms": lock_ms, "engine": "mysql",
-        "db": "inventory", "statement": statement, "fingerprint": fingerprint, "fingerprint_id": "f" * 16,
-        "trace_id": tid(trace) if trace else None, "span_id": sid(span_id) if span_id else None,
-        "comment_tags": [], "attributes": extra.pop("attributes", []), "format": "test",
-        "source_file": "slow.log", "source_line": line,
+        "ts": at(start),
+        "end_ts": at(end),
+        "duration_ms": end - start,
+        "lock_ms": lock_ms,
+        "engine": "mysql",
+        "db": "inventory",
+        "statement": statement,
+        "fingerprint": fingerprint,
+        "fingerprint_id": "f" * 16,
+        "trace_id": tid(trace) if trace else None,
+        "span_id": sid(span_id) if span_id else None,
+        "comment_tags": [],
+        "attributes": extra.pop("attributes", []),
+        "format": "test",
+        "source_file": "slow.log",
+        "source_line": line,
     }
     row.update(extra)
     return row
 
 
-def stage(out: Path, logs: list[dict[str, Any]] = (), spans: list[dict[str, Any]] = (),  # type: ignore[assignment]
-          queries: list[dict[str, Any]] = ()) -> Path:  # type: ignore[assignment]
+def stage(
+    out: Path,
+    logs: list[dict[str, Any]] = (),
+    spans: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    queries: list[dict[str, Any]] = (),
+) -> Path:  # type: ignore[assignment]
     """Write ``<out>/_staging`` as ingest would."""
     staging = out / STAGING
     staging.mkdir(parents=True, exist_ok=True)
@@ -82,7 +140,9 @@ def _arrow(rows: list[dict[str, Any]], target: Any) -> Any:
     for f in target:
         values = cols[f.name]
         if pa.types.is_map(f.type):
-            arrays.append(pa.array([list(v.items()) if isinstance(v, dict) else (v or []) for v in values], f.type))
+            arrays.append(
+                pa.array([list(v.items()) if isinstance(v, dict) else (v or []) for v in values], f.type)
+            )
         else:
             arrays.append(pa.array(values, f.type))
     return pa.Table.from_arrays(arrays, schema=target)

@@ -38,7 +38,10 @@ def test_report_without_output_says_to_run_first(tmp_path: Path) -> None:
 def test_missing_input_is_one_line(tmp_path: Path) -> None:
     result = invoke("run", tmp_path / "missing.log", "--out", tmp_path / "out")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: input not found: {tmp_path / 'missing.log'} — give an existing file, directory or glob\n"
+    assert (
+        result.stderr
+        == f"Error: input not found: {tmp_path / 'missing.log'} — give an existing file, directory or glob\n"
+    )
 
 
 def test_unknown_input_format_suggests_the_closest(tmp_path: Path) -> None:
@@ -60,7 +63,10 @@ def test_undetectable_named_file_asks_for_format(tmp_path: Path) -> None:
 def test_correlate_before_ingest(tmp_path: Path) -> None:
     result = invoke("correlate", "--out", tmp_path)
     assert result.exit_code == 1
-    assert result.stderr == f"Error: nothing staged in {tmp_path} — run 'tracejoin ingest <inputs> --out DIR' first\n"
+    assert (
+        result.stderr
+        == f"Error: nothing staged in {tmp_path} — run 'tracejoin ingest <inputs> --out DIR' first\n"
+    )
 
 
 def test_bad_investigate_time_and_window(sample_out: Path) -> None:
@@ -69,14 +75,21 @@ def test_bad_investigate_time_and_window(sample_out: Path) -> None:
     assert bad_time.stderr == (
         "Error: cannot read the time 'yesterday-ish' — write it like '2026-11-17 14:32' or ISO 8601\n"
     )
-    bad_window = invoke("investigate", "--at", "2026-11-17 14:32", "--window", "5 minutes", "--out", sample_out)
+    bad_window = invoke(
+        "investigate", "--at", "2026-11-17 14:32", "--window", "5 minutes", "--out", sample_out
+    )
     assert bad_window.stderr == "Error: cannot read the duration '5 minutes' — write it like 30s, 5m or 1h\n"
 
 
 def test_unknown_service_in_investigate(sample_out: Path) -> None:
-    result = invoke("investigate", "--at", "2026-11-17 14:32", "--service", "order-servce", "--out", sample_out)
+    result = invoke(
+        "investigate", "--at", "2026-11-17 14:32", "--service", "order-servce", "--out", sample_out
+    )
     assert result.exit_code == 1
-    assert result.stderr == "Error: no service named 'order-servce' in the logs — did you mean 'order-service'?\n"
+    assert (
+        result.stderr
+        == "Error: no service named 'order-servce' in the logs — did you mean 'order-service'?\n"
+    )
 
 
 def test_trace_of_unknown_id(sample_out: Path) -> None:

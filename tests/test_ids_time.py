@@ -18,16 +18,24 @@ UTC = dt.UTC
 def _renderings(value: int, width: int) -> st.SearchStrategy[str]:
     """The forms one ID takes in the wild: padded, unpadded, upper case, 0x-prefixed."""
     padded = f"{value:0{width}x}"
-    return st.sampled_from([padded, padded.upper(), f"{value:x}", f"0x{value:x}", f"0X{value:X}", f" {padded} "])
+    return st.sampled_from(
+        [padded, padded.upper(), f"{value:x}", f"0x{value:x}", f"0X{value:X}", f" {padded} "]
+    )
 
 
-@given(st.integers(min_value=1, max_value=2**128 - 1).flatmap(lambda v: st.tuples(st.just(v), _renderings(v, 32))))
+@given(
+    st.integers(min_value=1, max_value=2**128 - 1).flatmap(
+        lambda v: st.tuples(st.just(v), _renderings(v, 32))
+    )
+)
 def test_any_hex_rendering_of_a_trace_id_normalizes_to_the_canonical_form(case: tuple[int, str]) -> None:
     value, text = case
     assert normalize_trace_id(text) == f"{value:032x}"
 
 
-@given(st.integers(min_value=1, max_value=2**64 - 1).flatmap(lambda v: st.tuples(st.just(v), _renderings(v, 16))))
+@given(
+    st.integers(min_value=1, max_value=2**64 - 1).flatmap(lambda v: st.tuples(st.just(v), _renderings(v, 16)))
+)
 def test_any_hex_rendering_of_a_span_id_normalizes_to_the_canonical_form(case: tuple[int, str]) -> None:
     value, text = case
     assert normalize_span_id(text) == f"{value:016x}"
@@ -69,7 +77,9 @@ def test_timestamps_with_any_offset_become_utc() -> None:
             "2026-11-17T14:32:05.123456789Z",
         ]
     )
-    assert got[:4] == [dt.datetime(2026, 11, 17, 14, 32, 5, 245000 if i < 3 else 0, tzinfo=UTC) for i in range(4)]
+    assert got[:4] == [
+        dt.datetime(2026, 11, 17, 14, 32, 5, 245000 if i < 3 else 0, tzinfo=UTC) for i in range(4)
+    ]
     assert got[4] == dt.datetime(2026, 11, 17, 14, 32, 5, 123456, tzinfo=UTC)
 
 
@@ -80,8 +90,12 @@ def test_epoch_numbers_in_any_unit() -> None:
 
 
 def test_zone_less_timestamps_take_the_source_zone_and_are_flagged() -> None:
-    assert _parse(["2026-11-17 15:32:05"], "Europe/Berlin") == [dt.datetime(2026, 11, 17, 14, 32, 5, tzinfo=UTC)]
-    flags = pl.select(timeparse.zone_assumed(pl.Series(["2026-11-17 15:32:05", "2026-11-17T15:32:05Z", "1794925925"])))
+    assert _parse(["2026-11-17 15:32:05"], "Europe/Berlin") == [
+        dt.datetime(2026, 11, 17, 14, 32, 5, tzinfo=UTC)
+    ]
+    flags = pl.select(
+        timeparse.zone_assumed(pl.Series(["2026-11-17 15:32:05", "2026-11-17T15:32:05Z", "1794925925"]))
+    )
     assert flags.to_series().to_list() == [True, False, False]
 
 

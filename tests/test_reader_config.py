@@ -48,7 +48,9 @@ def test_config_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
     path.write_text('[[source]]\npath = "logs"\nservcie = "x"\n')
     with pytest.raises(ConfigError) as err:
         config.load(path)
-    assert err.value.one_line() == f"unknown key 'servcie' in [[source]] #1 of {path} — did you mean 'service'?"
+    assert (
+        err.value.one_line() == f"unknown key 'servcie' in [[source]] #1 of {path} — did you mean 'service'?"
+    )
 
 
 def test_config_bad_timezone_names_the_fix(tmp_path: Path) -> None:

@@ -12,8 +12,16 @@ from pipeline.correlate import correlate
 from tests.builders import log, query, sid, span, stage, tid
 
 UPDATE = "update inventory set reserved = reserved + ? where sku = ?"
-EXC = [{"ts": None, "name": "exception", "attributes": {"exception.type": "java.net.SocketTimeoutException",
-                                                       "exception.message": "Read timed out"}}]
+EXC = [
+    {
+        "ts": None,
+        "name": "exception",
+        "attributes": {
+            "exception.type": "java.net.SocketTimeoutException",
+            "exception.message": "Read timed out",
+        },
+    }
+]
 
 
 def _checkout(trace: int, *, db_error: bool = True, db_ms: float = 190.0) -> list[dict[str, Any]]:
@@ -21,15 +29,57 @@ def _checkout(trace: int, *, db_error: bool = True, db_ms: float = 190.0) -> lis
     base = trace * 100
     status = "ERROR" if db_error else "OK"
     return [
-        span(trace, base + 1, None, "order-service", "POST /orders", 0, 245, kind="SERVER", status=status,
-             http_status=502 if db_error else 200),
-        span(trace, base + 2, base + 1, "order-service", "HTTP POST /inventory/reserve", 45, 240, kind="CLIENT",
-             status=status, http_status=500 if db_error else 200),
-        span(trace, base + 3, base + 2, "inventory-service", "POST /inventory/reserve", 46, 239, kind="SERVER",
-             status=status, http_status=500 if db_error else 200),
-        span(trace, base + 4, base + 3, "inventory-service", "UPDATE inventory", 48, 48 + db_ms, kind="CLIENT",
-             status=status, db_system="mysql", db_statement="UPDATE inventory SET reserved = reserved + ? WHERE sku = ?",
-             db_fingerprint=UPDATE, status_message="Error 1213: Deadlock found" if db_error else None),
+        span(
+            trace,
+            base + 1,
+            None,
+            "order-service",
+            "POST /orders",
+            0,
+            245,
+            kind="SERVER",
+            status=status,
+            http_status=502 if db_error else 200,
+        ),
+        span(
+            trace,
+            base + 2,
+            base + 1,
+            "order-service",
+            "HTTP POST /inventory/reserve",
+            45,
+            240,
+            kind="CLIENT",
+            status=status,
+            http_status=500 if db_error else 200,
+        ),
+        span(
+            trace,
+            base + 3,
+            base + 2,
+            "inventory-service",
+            "POST /inventory/reserve",
+            46,
+            239,
+            kind="SERVER",
+            status=status,
+            http_status=500 if db_error else 200,
+        ),
+        span(
+            trace,
+            base + 4,
+            base + 3,
+            "inventory-service",
+            "UPDATE inventory",
+            48,
+            48 + db_ms,
+            kind="CLIENT",
+            status=status,
+            db_system="mysql",
+            db_statement="UPDATE inventory SET reserved = reserved + ? WHERE sku = ?",
+            db_fingerprint=UPDATE,
+            status_message="Error 1213: Deadlock found" if db_error else None,
+        ),
     ]
 
 
@@ -43,16 +93,43 @@ def _run(tmp_path: Path, **staged: Any) -> list[dict[str, Any]]:
 
 def test_error_origin_is_the_deepest_error_span_with_slow_query_evidence(tmp_path: Path) -> None:
     spans = _checkout(1)
-    logs = [log(10, 241, "order-service", "ERROR", "upstream service error: POST /inventory/reserve returned 500",
-                trace=1, span_id=101)]
-    queries = [query(5, 48.5, 238, "UPDATE inventory SET reserved = reserved + 1 WHERE sku = 'sku-789'", UPDATE,
-                     lock_ms=189.9, trace=1, span_id=104)]
+    logs = [
+        log(
+            10,
+            241,
+            "order-service",
+            "ERROR",
+            "upstream service error: POST /inventory/reserve returned 500",
+            trace=1,
+            span_id=101,
+        )
+    ]
+    queries = [
+        query(
+            5,
+            48.5,
+            238,
+            "UPDATE inventory SET reserved = reserved + 1 WHERE sku = 'sku-789'",
+            UPDATE,
+            lock_ms=189.9,
+            trace=1,
+            span_id=104,
+        )
+    ]
     (rc,) = _run(tmp_path, logs=logs, spans=spans, queries=queries)
     assert rc["reason"] == "error_origin"
-    assert (rc["root_service"], rc["root_name"], rc["root_span_id"]) == ("inventory-service", "UPDATE inventory", sid(104))
+    assert (rc["root_service"], rc["root_name"], rc["root_span_id"]) == (
+        "inventory-service",
+        "UPDATE inventory",
+        sid(104),
+    )
     assert rc["anchor_span_id"] == sid(101)
-    assert rc["path"] == ["order-service: POST /orders", "order-service: HTTP POST /inventory/reserve",
-                          "inventory-service: POST /inventory/reserve", "inventory-service: UPDATE inventory"]
+    assert rc["path"] == [
+        "order-service: POST /orders",
+        "order-service: HTTP POST /inventory/reserve",
+        "inventory-service: POST /inventory/reserve",
+        "inventory-service: UPDATE inventory",
+    ]
     assert rc["is_upstream_symptom"] is True
     assert rc["root_lock_ms"] == pytest.approx(189.9)
     assert rc["confidence"] == 1.0
@@ -74,8 +151,10 @@ def test_log_with_trace_id_only_anchors_on_innermost_span_of_its_service(tmp_pat
     spans[3]["self_ms"] = None
     # inventory-service logs an error without span id: anchored on the innermost inventory-service span
     # containing its time — the server span before the DB call starts, the DB span during it
-    logs = [log(7, 42, "inventory-service", "ERROR", "reserve slow", trace=3),
-            log(8, 100, "inventory-service", "ERROR", "reserve slow", trace=3)]
+    logs = [
+        log(7, 42, "inventory-service", "ERROR", "reserve slow", trace=3),
+        log(8, 100, "inventory-service", "ERROR", "reserve slow", trace=3),
+    ]
     before, during = _run(tmp_path, logs=logs, spans=spans)
     assert during["anchor_span_id"] == sid(304)
     rc = before
@@ -89,11 +168,44 @@ def test_log_with_trace_id_only_anchors_on_innermost_span_of_its_service(tmp_pat
 
 def test_timeout_continues_in_the_callee_that_went_on(tmp_path: Path) -> None:
     spans = [
-        span(4, 1, None, "order-service", "POST /orders", 0, 1010, kind="SERVER", status="ERROR", http_status=504),
-        span(4, 2, 1, "order-service", "HTTP GET /users/{id}", 5, 1005, kind="CLIENT", status="ERROR",
-             status_message="Read timed out", events=EXC),
+        span(
+            4,
+            1,
+            None,
+            "order-service",
+            "POST /orders",
+            0,
+            1010,
+            kind="SERVER",
+            status="ERROR",
+            http_status=504,
+        ),
+        span(
+            4,
+            2,
+            1,
+            "order-service",
+            "HTTP GET /users/{id}",
+            5,
+            1005,
+            kind="CLIENT",
+            status="ERROR",
+            status_message="Read timed out",
+            events=EXC,
+        ),
         span(4, 3, 2, "user-service", "GET /users/{id}", 7, 1300, kind="SERVER", status="OK"),
-        span(4, 4, 3, "user-service", "SELECT users", 9, 1295, kind="CLIENT", status="OK", db_system="postgresql"),
+        span(
+            4,
+            4,
+            3,
+            "user-service",
+            "SELECT users",
+            9,
+            1295,
+            kind="CLIENT",
+            status="OK",
+            db_system="postgresql",
+        ),
     ]
     logs = [log(1, 1006, "order-service", "ERROR", "upstream service error: GET /users/1 timed out", 4, 1)]
     (rc,) = _run(tmp_path, logs=logs, spans=spans)
@@ -121,14 +233,35 @@ def test_critical_path_takes_the_branch_that_ends_last_not_the_longest_span(tmp_
 def test_sampled_out_trace_falls_back_to_ranked_evidence_with_low_confidence(tmp_path: Path) -> None:
     spans = _checkout(6)  # another trace that teaches which service issues the UPDATE shape
     logs = [
-        log(1, 300, "order-service", "ERROR", "upstream service error: reserve returned 500", trace=7, span_id=71),
+        log(
+            1,
+            300,
+            "order-service",
+            "ERROR",
+            "upstream service error: reserve returned 500",
+            trace=7,
+            span_id=71,
+        ),
         log(2, 290, "inventory-service", "ERROR", "reserve failed: deadlock", trace=7, span_id=72),
         log(3, 250, "user-service", "WARN", "cache miss storm"),
     ]
-    queries = [query(9, 50, 280, "UPDATE inventory SET reserved = reserved + 1 WHERE sku = 'a'", UPDATE,
-                     lock_ms=220, trace=7, span_id=73)]
-    rcs = {r["source_line"]: r for r in _run(tmp_path, logs=logs, spans=spans, queries=queries)
-           if r["source_file"] == "order-service.log"}
+    queries = [
+        query(
+            9,
+            50,
+            280,
+            "UPDATE inventory SET reserved = reserved + 1 WHERE sku = 'a'",
+            UPDATE,
+            lock_ms=220,
+            trace=7,
+            span_id=73,
+        )
+    ]
+    rcs = {
+        r["source_line"]: r
+        for r in _run(tmp_path, logs=logs, spans=spans, queries=queries)
+        if r["source_file"] == "order-service.log"
+    }
     rc = rcs[1]
     assert rc["reason"] == "no_trace"
     assert rc["root_span_id"] is None
@@ -156,8 +289,15 @@ def test_slow_query_without_comment_links_by_shape_and_time_only_when_unambiguou
 
 
 def test_query_with_comment_of_a_sampled_out_trace_is_not_placed_elsewhere(tmp_path: Path) -> None:
-    q = query(1, 48.5, 237.0, "UPDATE inventory SET reserved = reserved + 1 WHERE sku = 'x'", UPDATE,
-              trace=99, span_id=9904)
+    q = query(
+        1,
+        48.5,
+        237.0,
+        "UPDATE inventory SET reserved = reserved + 1 WHERE sku = 'x'",
+        UPDATE,
+        trace=99,
+        span_id=9904,
+    )
     stage(tmp_path, spans=_checkout(8), queries=[q])
     correlate(tmp_path)
     con = duckdb.connect(str(tmp_path / "catalog.duckdb"), read_only=True)

@@ -34,13 +34,18 @@ def test_every_traced_fault_gets_the_true_root_cause_span(sample_out: Path, trut
         rc = found[(symptom["source_file"], symptom["source_line"])]
         want = case["root_cause"]
         assert (rc["root_span_id"], rc["root_service"], rc["root_name"]) == (
-            want["span_id"], want["service"], want["name"]), f"{kind} {case['trace_id']}"
+            want["span_id"],
+            want["service"],
+            want["name"],
+        ), f"{kind} {case['trace_id']}"
         assert rc["reason"] == expected_reason[kind]
         assert rc["is_upstream_symptom"]
         assert rc["confidence"] >= 0.8
 
 
-def test_sampled_out_faults_say_no_trace_and_rank_the_right_service(sample_out: Path, truth: dict[str, Any]) -> None:
+def test_sampled_out_faults_say_no_trace_and_rank_the_right_service(
+    sample_out: Path, truth: dict[str, Any]
+) -> None:
     found = _root_causes(sample_out)
     sampled_out = [c for _, c in _cases(truth) if not c["sampled"]]
     assert sampled_out
@@ -50,12 +55,18 @@ def test_sampled_out_faults_say_no_trace_and_rank_the_right_service(sample_out: 
         assert rc["root_span_id"] is None
         assert rc["confidence"] <= 0.5
         assert rc["root_service"] == case["root_cause"]["service"]
-        assert rc["evidence"] and rc["evidence"][0].startswith("candidate 1: " + case["root_cause"]["service"])
+        assert rc["evidence"] and rc["evidence"][0].startswith(
+            "candidate 1: " + case["root_cause"]["service"]
+        )
 
 
 def test_lock_wait_cases_carry_the_slow_log_lock_evidence(sample_out: Path, truth: dict[str, Any]) -> None:
     found = _root_causes(sample_out)
-    commented = [c for kind, c in _cases(truth) if kind == "db_lock_wait" and c["sampled"] and c["slow_log"]["has_comment"]]
+    commented = [
+        c
+        for kind, c in _cases(truth)
+        if kind == "db_lock_wait" and c["sampled"] and c["slow_log"]["has_comment"]
+    ]
     assert commented
     for case in commented:
         rc = found[(case["symptom"]["source_file"], case["symptom"]["source_line"])]
@@ -66,7 +77,9 @@ def test_lock_wait_cases_carry_the_slow_log_lock_evidence(sample_out: Path, trut
 
 def test_malformed_lines_land_in_rejects_with_a_reason(sample_out: Path, truth: dict[str, Any]) -> None:
     con = duckdb.connect(str(sample_out / "catalog.duckdb"), read_only=True)
-    rejects = {(r[0], r[1]): r[2] for r in con.sql("SELECT source_file, source_line, reason FROM rejects").fetchall()}
+    rejects = {
+        (r[0], r[1]): r[2] for r in con.sql("SELECT source_file, source_line, reason FROM rejects").fetchall()
+    }
     con.close()
     for bad in truth["malformed"]:
         reason = rejects.get((bad["source_file"], bad["source_line"]))
@@ -83,7 +96,9 @@ def test_the_1432_case_end_to_end(sample_out: Path, truth: dict[str, Any]) -> No
 
 
 def test_investigate_lists_the_upstream_errors_of_the_minute(sample_out: Path, truth: dict[str, Any]) -> None:
-    result = invoke("investigate", "--at", "2026-11-17 14:32", "--service", "order-service", "--out", sample_out)
+    result = invoke(
+        "investigate", "--at", "2026-11-17 14:32", "--service", "order-service", "--out", sample_out
+    )
     assert result.exit_code == 0, result.stderr
     expected = _golden("investigate_1432.txt", result.output)
     assert result.output == expected
@@ -96,7 +111,9 @@ def test_trace_waterfall_of_the_1432_case(sample_out: Path, truth: dict[str, Any
     assert result.exit_code == 0, result.stderr
     assert result.output == _golden("waterfall_1432.txt", result.output)
     marked = [line for line in result.output.splitlines() if "← root cause" in line]
-    assert len(marked) == 1 and "[inventory-service] UPDATE inventory" in marked[0] and "lock wait" in marked[0]
+    assert (
+        len(marked) == 1 and "[inventory-service] UPDATE inventory" in marked[0] and "lock wait" in marked[0]
+    )
 
 
 @pytest.mark.parametrize("name", ["root-causes", "upstream-errors", "slow-queries", "link-coverage"])
@@ -110,8 +127,20 @@ def test_reports_render_in_every_format(sample_out: Path, name: str, fmt: str) -
 
 
 def test_report_filters_by_time_and_service(sample_out: Path) -> None:
-    result = invoke("report", "upstream-errors", "--since", "2026-11-17 14:31", "--until", "2026-11-17 14:33",
-                    "--service", "order-service", "--format", "csv", "--out", sample_out)
+    result = invoke(
+        "report",
+        "upstream-errors",
+        "--since",
+        "2026-11-17 14:31",
+        "--until",
+        "2026-11-17 14:33",
+        "--service",
+        "order-service",
+        "--format",
+        "csv",
+        "--out",
+        sample_out,
+    )
     rows = result.output.splitlines()[1:]
     assert rows and all(r.startswith("2026-11-17 14:3") and ",order-service," in r for r in rows)
 
