@@ -13,20 +13,27 @@ TRACE_WIDTH = 32
 SPAN_WIDTH = 16
 
 
-def _normalize(expr: pl.Expr, width: int) -> pl.Expr:
-    raw = expr.cast(pl.String).str.strip_chars()
-    low = raw.str.to_lowercase()
-    bare = pl.when(low.str.starts_with("0x")).then(low.str.slice(2)).otherwise(low)
-    is_hex = bare.str.contains(f"^[0-9a-f]{{1,{width}}}$")
-    all_zero = bare.str.contains("^0+$")
-    return (
-        pl.when(raw.is_null() | (raw == "") | (raw == "-") | all_zero)
+def _normalize_series(values: pl.Series, width: int) -> pl.Series:
+    # Intermediate columns are materialized once here: in an eager with_columns, polars would recompute a
+    # sub-expression every time it is referenced.
+    raw = values.cast(pl.String).str.strip_chars()
+    bare = raw.str.to_lowercase().str.strip_prefix("0x")
+    frame = pl.DataFrame({"raw": raw, "bare": bare})
+    b = pl.col("bare")
+    return frame.select(
+        pl.when(pl.col("raw").is_null() | b.is_in(["", "-"]) | b.str.contains("^0+$"))
         .then(pl.lit(None, dtype=pl.String))
-        .when(is_hex)
-        .then(bare.str.pad_start(width, "0"))
-        .when(bare.str.contains("^[0-9a-f]+$"))
-        .then(bare)  # longer than the canonical width: lowercase hex, kept whole
-        .otherwise(raw)
+        .when(b.str.contains(f"^[0-9a-f]{{1,{width}}}$"))
+        .then(b.str.pad_start(width, "0"))
+        .when(b.str.contains("^[0-9a-f]+$"))
+        .then(b)  # longer than the canonical width: lowercase hex, kept whole
+        .otherwise(pl.col("raw"))  # not hex at all: verbatim, so it still joins with itself
+    ).to_series()
+
+
+def _normalize(expr: pl.Expr, width: int) -> pl.Expr:
+    return expr.map_batches(
+        lambda s: _normalize_series(s, width), return_dtype=pl.String, is_elementwise=True
     )
 
 
