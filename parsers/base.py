@@ -7,9 +7,11 @@ using :meth:`Parser.record_start`, so a multi-line record never straddles two ch
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -93,9 +95,46 @@ def finish(df: pl.DataFrame, ctx: ParseContext, fmt: str, target: pa.Schema) -> 
     return schema.conform(df, target)
 
 
-def kv_list(pairs: dict[str, pl.Expr]) -> pl.Expr:
-    """A ``list[struct{key, value}]`` attribute bag from named string expressions; null values are dropped."""
-    items = [pl.struct(pl.lit(k).alias("key"), v.cast(pl.String).alias("value")) for k, v in pairs.items()]
-    return pl.concat_list(items).list.eval(
-        pl.element().filter(pl.element().struct.field("value").is_not_null())
+def map_distinct(values: pl.Series, fn: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """``fn`` evaluated once per distinct value of ``values`` (levels: a handful of words in 200k rows)."""
+    distinct = values.drop_nulls().unique()
+    mapped = pl.DataFrame({"v": distinct}).select(fn(pl.col("v"))).to_series()
+    return values.replace_strict(distinct, mapped, default=None, return_dtype=mapped.dtype).alias(values.name)
+
+
+def kv_arrow(df: pl.DataFrame, pairs: Sequence[tuple[str, pl.Expr]]) -> pa.ListArray:
+    """Attribute bags (Arrow ``list<struct<key, value>>``, one per row of ``df``) from (key, value) pairs.
+
+    Null values are left out. The entries are gathered row by row from the value columns laid end to end and
+    the list offsets come from the per-row counts; keys are dictionary-encoded. ``pl.concat_list`` of structs
+    costs about ten times more: ~1 s for 10 keys x 300k rows.
+    """
+    n = df.height
+    values = df.select([e.cast(pl.String).alias(f"v{i}") for i, (_, e) in enumerate(pairs)])
+    present = np.zeros((n, len(pairs)), dtype=bool)
+    for i, column in enumerate(values.get_columns()):
+        present[:, i] = column.is_not_null().to_numpy()
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(present.sum(axis=1), out=offsets[1:])
+    row, which = np.divmod(np.flatnonzero(present), max(len(pairs), 1))  # row by row
+    laid = pl.concat(values.get_columns(), rechunk=True) if pairs else pl.Series([], dtype=pl.String)
+    keys = pa.DictionaryArray.from_arrays(
+        pa.array(which, pa.int32()), pa.array([k for k, _ in pairs], pa.string())
     )
+    entries = pa.StructArray.from_arrays(
+        [keys, laid.gather(which * n + row).to_arrow()], names=["key", "value"]
+    )
+    return pa.ListArray.from_arrays(pa.array(offsets), entries)
+
+
+def finish_logs(df: pl.DataFrame, attributes: pa.Array, ctx: ParseContext, fmt: str) -> pa.Table:
+    """:func:`finish` for LOGS with the attribute bag handed over in Arrow (no polars round trip)."""
+    table = finish(df.drop("attributes", strict=False), ctx, fmt, schema.LOGS)
+    field = schema.LOGS.field("attributes")
+    bag = schema.conform(pa.table({"attributes": attributes}), pa.schema([field])).column(0)
+    return table.set_column(table.schema.get_field_index("attributes"), field, bag)
+
+
+def keep_rows(attributes: pa.Array, keep: pl.Series) -> pa.Array:
+    """``attributes`` of the rows where ``keep`` is true."""
+    return attributes if keep.all() else attributes.filter(keep.to_arrow())

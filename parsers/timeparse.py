@@ -8,6 +8,7 @@ Zone-less values take the source's time zone; :func:`zone_assumed` flags them so
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 from dateutil import parser as du_parser
@@ -107,3 +108,59 @@ def dateutil_fill(df: pl.DataFrame, raw_col: str, ts_col: str, timezone: str = "
     values = [_dateutil_one(v, timezone) for v in df[raw_col].gather(idx).to_list()]
     filled = pl.Series(ts_col, values, dtype=UTC_US)
     return df.with_columns(df[ts_col].scatter(idx, filled))
+
+
+ISO_ZONED = "%Y-%m-%dT%H:%M:%S%.f%#z"
+EPOCH = "epoch"  # pseudo-format: epoch s/ms/µs/ns numbers (parse_epoch)
+
+
+def _try_format(values: pl.Series, fmt: str, timezone: str) -> pl.Series:
+    if fmt == EPOCH:
+        numeric = values.str.contains(r"^[ \t]*[0-9]+(?:\.[0-9]+)?[ \t]*$")
+        return pl.select(pl.when(numeric).then(parse_epoch(pl.lit(values)))).to_series()
+    if "z" in fmt:  # carries its own offset
+        return values.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+    return (
+        values.str.to_datetime(fmt, strict=False, time_unit="us")
+        .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+    )
+
+
+def parse_timestamps(
+    df: pl.DataFrame, raw: str, out: str, timezone: str, formats: Sequence[str] = (ISO_ZONED,)
+) -> tuple[pl.DataFrame, int]:
+    """Column ``raw`` (text) -> ``out`` (UTC); returns the frame and how many rows took ``timezone``.
+
+    The expected ``formats`` (chrono; a format without ``%z`` takes ``timezone``; :data:`EPOCH` for epoch
+    numbers) are tried in turn, each only on the rows still unread, starting with the one that reads this
+    chunk's first value; what none reads goes through :func:`parse_any` and
+    :func:`dateutil_fill`. ``parse_text`` alone evaluates eleven formats on every row
+    (~2.4 µs a row, which caps a parser near 100 MB/s).
+    """
+    values = df[raw].cast(pl.String)
+    result = pl.repeat(None, len(values), dtype=UTC_US, eager=True).alias(out)
+    todo = values.is_not_null()
+    first = values.drop_nulls().head(1)
+    ordered = sorted(formats, key=lambda f: _try_format(first, f, timezone).is_null().all())
+    assumed = 0
+    for fmt in ordered:
+        if not todo.any():
+            break
+        idx = todo.arg_true()
+        everything = len(idx) == len(values)
+        parsed = _try_format(values if everything else values.gather(idx), fmt, timezone)
+        ok = parsed.is_not_null()
+        result = parsed.alias(out) if everything else result.scatter(idx.filter(ok), parsed.filter(ok))
+        todo = todo.scatter(idx.filter(ok), False)
+        if fmt != EPOCH and "z" not in fmt:
+            assumed += int(ok.sum())
+    if todo.any():
+        idx = todo.arg_true()
+        rest = pl.DataFrame({raw: values.gather(idx)})
+        rest = rest.with_columns(parse_any(pl.col(raw), timezone).alias(out))
+        rest = dateutil_fill(rest, raw, out, timezone)
+        ok = rest[out].is_not_null()
+        assumed += int(rest.select(ok & zone_assumed(pl.col(raw))).to_series().sum())
+        result = result.scatter(idx.filter(ok), rest[out].filter(ok))
+    return df.with_columns(result), assumed

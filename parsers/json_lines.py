@@ -1,0 +1,336 @@
+"""JSON lines application logs: one JSON object per line (OTel log data model, ECS, logstash, pino/bunyan).
+
+DuckDB's JSON functions do the decoding, columnar and on both cores. Polars' JSON readers infer a schema
+from the first rows and drop keys that appear later, so instead every chunk is read in two passes:
+
+1. discover the chunk's keys (``json_keys`` of each object and of its nested ``attributes`` object);
+2. extract exactly those keys as strings with one ``json_extract_string(line, [paths])`` per line.
+
+Known keys (and their aliases) become columns; every other top-level key, and the nested ``attributes``
+object flattened to its own keys, go into ``attributes`` as strings (objects and arrays as JSON text).
+An alias that lost to a higher-priority alias of the same column stays in ``attributes``, so nothing is
+dropped. Lines that are not valid JSON, or not an object, are rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from parsers import base, ids, levels, schema, timeparse
+from parsers.base import Kind, ParseContext, ParseResult
+
+name = "json"
+kind: Kind = "logs"
+description = "JSON lines app logs (OTel log data model, ECS, logstash, pino/bunyan, zap/slog JSON)"
+example = (
+    '{"timestamp":"2026-11-17T14:32:05.101234Z","severity_text":"INFO","severity_number":9,'
+    '"service.name":"user-service","host.name":"user-7f9c-2","logger":"user_service.api",'
+    '"body":"GET /users/1042 200 12.3ms","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",'
+    '"span_id":"53995c3f42cd8ad8","attributes":{"http.route":"/users/{id}","user.id":"1042"}}'
+)
+
+# --------------------------------------------------------------------------------------------------
+# Known keys
+
+
+@dataclass(frozen=True)
+class _Alias:
+    pointer: tuple[str, ...]  # key path inside the object
+    scalar_only: bool = False  # skip object values (ECS writes `service`/`host` as objects)
+
+    @property
+    def top(self) -> str | None:
+        """The top-level key this alias consumes when chosen; nested aliases consume nothing."""
+        return self.pointer[0] if len(self.pointer) == 1 else None
+
+
+def _a(*paths: str, scalar_only: bool = False) -> tuple[_Alias, ...]:
+    return tuple(_Alias(tuple(p.split("/")), scalar_only) for p in paths)
+
+
+# Priority order within each column. "/" separates nesting levels; dotted names are literal keys.
+_ALIASES: dict[str, tuple[_Alias, ...]] = {
+    "ts": _a("timestamp", "@timestamp", "time", "ts", "Timestamp"),
+    "level": _a(
+        "severity_text", "SeverityText", "level", "log.level", "log/level", "severity", "levelname", "lvl"
+    ),
+    "severity_number": _a("severity_number", "SeverityNumber"),
+    "message": _a("body", "Body", "message", "msg"),
+    "trace_id": _a("trace_id", "traceId", "trace.id", "trace/id", "otelTraceID", "traceID", "TraceId"),
+    "span_id": _a("span_id", "spanId", "span.id", "span/id", "otelSpanID", "spanID", "SpanId"),
+    "service": _a(
+        "service.name",
+        "service/name",
+        "resource/service.name",
+        "otelServiceName",
+        "service",
+        scalar_only=True,
+    ),
+    "host": _a("host.name", "host/name", "resource/host.name", "hostname", "host", scalar_only=True),
+    "logger": _a("logger", "logger_name", "log.logger", "log/logger", "logger.name"),
+}
+_TIME_FORMATS = (timeparse.ISO_ZONED, timeparse.EPOCH, "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
+_NESTED = "attributes"  # the nested bag flattened into `attributes`
+_TRACEPARENT = "traceparent"  # fallback source of trace_id/span_id; also kept as an attribute
+_MAX_PATHS = 200  # beyond this many distinct keys a chunk is read with the (slower) generic map path
+
+
+def _pointer(path: Sequence[str]) -> str:
+    """JSON pointer (RFC 6901) for a key path, as a SQL string literal."""
+    ptr = "".join("/" + k.replace("~", "~0").replace("/", "~1") for k in path)
+    return "'" + ptr.replace("'", "''") + "'"
+
+
+def _sql_list(items: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
+
+
+def _distinct_keys(con: duckdb.DuckDBPyConnection, table: str, column: str, where: str) -> list[str]:
+    rows = con.sql(f"SELECT DISTINCT unnest(json_keys({column})) FROM {table} WHERE {where}").fetchall()
+    return sorted(str(k) for (k,) in rows)
+
+
+def _is_object(expr: pl.Expr) -> pl.Expr:
+    return expr.str.starts_with("{")
+
+
+def _columns(
+    keys: list[str], nested: list[str]
+) -> tuple[list[pl.Expr], list[tuple[str, pl.Expr]], list[tuple[str, ...]]]:
+    """Raw text of the canonical columns, the attribute (key, value) pairs, and the key paths they read.
+
+    Column ``c<i>`` of the extracted frame holds the value at ``paths[i]``, ``n<j>`` the nested
+    ``attributes`` object's key ``nested[j]``. For each column the first alias
+    with a usable value wins; the other aliases present on the line stay attributes.
+    """
+    present = set(keys)
+    paths: list[tuple[str, ...]] = []
+
+    def col(path: tuple[str, ...]) -> pl.Expr:
+        if path[0] == _NESTED and len(path) == 2:  # read from the nested object's own extraction
+            return pl.col(f"n{nested.index(path[1])}")
+        if path not in paths:
+            paths.append(path)
+        return pl.col(f"c{paths.index(path)}")
+
+    out: list[pl.Expr] = [pl.col("line_no")]
+    leftovers: list[tuple[str, pl.Expr]] = []
+    consumed: set[str] = {_NESTED}
+    for column, aliases in _ALIASES.items():
+        found = [a for a in aliases if a.pointer[0] in present]
+        raws = [col(a.pointer) for a in found]
+        cands = [
+            pl.when((r != "") & (~_is_object(r) if a.scalar_only else True)).then(r)
+            for a, r in zip(found, raws, strict=True)
+        ]
+        out.append((pl.coalesce(cands) if cands else pl.lit(None, dtype=pl.String)).alias(column))
+        for i, (a, r) in enumerate(zip(found, raws, strict=True)):
+            if a.top is None:
+                continue
+            consumed.add(a.top)
+            if column == "severity_number":
+                continue  # the number twin of severity_text is part of the level
+            earlier = pl.any_horizontal([c.is_not_null() for c in cands[:i]]) if i else pl.lit(False)
+            leftovers.append((a.top, pl.when(cands[i].is_null() | earlier).then(r)))
+    out.append(
+        (col((_TRACEPARENT,)) if _TRACEPARENT in present else pl.lit(None, dtype=pl.String)).alias("tp")
+    )
+
+    pairs: list[tuple[str, pl.Expr]] = [(k, col((k,))) for k in keys if k not in consumed]
+    pairs += leftovers
+    if _NESTED in present:
+        bag = col((_NESTED,))
+        pairs.append((_NESTED, pl.when(~_is_object(bag)).then(bag)))
+    for k in nested:
+        value = col((_NESTED, k))
+        if k in present and k != _NESTED:  # the same key at the top level: keep both, the nested one prefixed
+            top = col((k,)).is_not_null()
+            pairs += [(k, pl.when(~top).then(value)), (f"{_NESTED}.{k}", pl.when(top).then(value))]
+        else:
+            pairs.append((k, value))
+    return out, pairs, paths
+
+
+def _level(word: pl.Expr) -> pl.Expr:
+    return pl.coalesce(levels.level_from_text(word, keep_unknown=False), levels.level_from_number(word))
+
+
+def _normalize(recs: pl.DataFrame) -> pl.DataFrame:
+    """Levels and IDs from the raw columns (the costly parts only over distinct or non-canonical values)."""
+    recs = recs.with_columns(
+        pl.coalesce(
+            base.map_distinct(recs["level"], _level),
+            base.map_distinct(recs["severity_number"], levels.level_from_severity_number),
+            base.map_distinct(recs["level"], levels.level_from_text),  # an unknown word, kept upper-cased
+        ).alias("level"),
+    )
+    recs = recs.with_columns(ids.trace_id(pl.col("trace_id")), ids.span_id(pl.col("span_id")))
+    if recs["tp"].is_not_null().any():
+        recs = recs.with_columns(
+            pl.coalesce("trace_id", ids.traceparent_trace_id(pl.col("tp"))).alias("trace_id"),
+            pl.coalesce("span_id", ids.traceparent_span_id(pl.col("tp"))).alias("span_id"),
+        )
+    return recs.drop("severity_number", "tp")
+
+
+def _extract(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, paths: list[tuple[str, ...]], prefix: str
+) -> pl.DataFrame:
+    """One row per ``ok`` row of ``table``: ``line_no`` and ``<prefix><i>``, the string at ``paths[i]``."""
+    if not paths:
+        return con.sql(f"SELECT line_no FROM {table} WHERE ok").pl()
+    plist = "[" + ", ".join(_pointer(p) for p in paths) + "]"
+    cols = ", ".join(f'v[{i + 1}] AS "{prefix}{i}"' for i in range(len(paths)))
+    return con.sql(
+        f"SELECT line_no, {cols} FROM "
+        f"(SELECT line_no, json_extract_string({column}, {plist}) AS v FROM {table} WHERE ok)"
+    ).pl()
+
+
+def _batches(df: pl.DataFrame) -> pa.Table:
+    """``df`` as Arrow in several record batches, so DuckDB scans them on all cores."""
+    arrow = df.to_arrow()
+    return pa.Table.from_batches(arrow.to_batches(max_chunksize=16_384), schema=arrow.schema)
+
+
+def _generic_extras(con: duckdb.DuckDBPyConnection, skip: list[str]) -> pl.DataFrame:
+    """Slow path for chunks with very many distinct keys: the other keys through a JSON map per line.
+
+    Top-level keys not in ``skip`` and the nested ``attributes`` object's keys, as list[struct{key, value}].
+    """
+    as_map = """'"MAP(VARCHAR, JSON)"'"""
+    nested = _pointer([_NESTED])
+    return con.sql(
+        f"""SELECT line_no, list_transform(list_concat(
+                list_filter(map_entries(json_transform(line, {as_map})),
+                            lambda e: NOT list_contains({_sql_list(skip)}, e.key)),
+                CASE WHEN json_type(line, {nested}) = 'OBJECT'
+                     THEN map_entries(json_transform(json_extract(line, {nested}), {as_map})) END),
+                lambda e: {{'key': e.key, 'value': json_extract_string(e.value, '$')}}) AS extra
+            FROM lines WHERE ok"""
+    ).pl()
+
+
+def _decode(df: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array, pl.DataFrame]:
+    """Records (canonical columns, ``ts`` as text), their attribute bags, and the lines that are no objects.
+
+    Each line is parsed twice by DuckDB (its keys, then its values); the nested ``attributes`` object, a
+    fraction of the line, once more on its own.
+    """
+    with duckdb.connect() as con:
+        con.register("lines_in", _batches(df))
+        con.execute(
+            "CREATE TEMP VIEW lines AS SELECT line_no, line, obj AND json_valid(line) AS ok FROM lines_in"
+        )
+        not_object = con.sql(
+            "SELECT line_no, json_valid(line) AS valid FROM lines_in WHERE NOT (obj AND json_valid(line))"
+        ).pl()
+        keys = _distinct_keys(con, "lines", "line", "ok")
+        generic = len(keys) > _MAX_PATHS
+        if generic:
+            known = {a.pointer[0] for aliases in _ALIASES.values() for a in aliases} | {_NESTED, _TRACEPARENT}
+            keys = sorted(set(keys) & known)
+        _, _, paths = _columns(keys, [])
+        values = _extract(con, "lines", "line", paths, "c")
+        nested: list[str] = []
+        if _NESTED in keys and not generic:
+            bag = pl.col(f"c{paths.index((_NESTED,))}")
+            con.register(
+                "bags", _batches(values.select("line_no", bag.alias("bag"), ok=bag.str.starts_with("{")))
+            )
+            nested = _distinct_keys(con, "bags", "bag", "ok")
+            if nested:
+                inner = _extract(con, "bags", "bag", [(k,) for k in nested], "n")
+                values = values.join(inner, on="line_no", how="left", maintain_order="left")
+        exprs, pairs, _ = _columns(keys, nested)
+        recs = _normalize(values.select(exprs))
+        attributes: pa.Array = base.kv_arrow(values, pairs)
+        if generic:
+            extra = values.select("line_no").join(
+                _generic_extras(con, keys), on="line_no", how="left", maintain_order="left"
+            )
+            bags = pl.DataFrame(
+                {"a": pl.Series(attributes).cast(schema.KV), "b": extra["extra"].cast(schema.KV)}
+            )
+            empty = pl.lit([], dtype=schema.KV)
+            attributes = bags.select(
+                pl.concat_list(pl.col("a").fill_null(empty), pl.col("b").fill_null(empty))
+            )
+            attributes = attributes.to_series().to_arrow()
+    return recs, attributes, not_object
+
+
+def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
+    """Parse a chunk of JSON lines into LOGS records and rejects."""
+    df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("line_no")
+    line = pl.col("line")
+    df = df.filter(line.is_not_null() & line.str.contains("[^ \t\r]"))
+    skipped = len(lines) - df.height
+    df = df.with_columns(obj=line.str.contains(r"^[ \t]*\{"))
+
+    recs, attributes, not_object = _decode(df)
+    recs, assumed = timeparse.parse_timestamps(
+        recs.rename({"ts": "ts_raw"}), "ts_raw", "ts", ctx.timezone, _TIME_FORMATS
+    )
+
+    no_ts = recs["ts"].is_null()
+    reasons = pl.concat(
+        [
+            not_object.select(
+                "line_no",
+                pl.when(pl.col("valid"))
+                .then(pl.lit("not a JSON object"))
+                .otherwise(pl.lit("invalid JSON"))
+                .alias("reason"),
+            ),
+            recs.filter(no_ts).select(
+                "line_no",
+                pl.when(pl.col("ts_raw").is_null())
+                .then(pl.lit("no timestamp"))
+                .otherwise(pl.lit("unreadable timestamp"))
+                .alias("reason"),
+            ),
+        ]
+    )
+    rejects = reasons.join(df.select("line_no", pl.col("line").alias("raw")), on="line_no").sort("line_no")
+    good = recs.filter(~no_ts)
+    return ParseResult(
+        records=base.finish_logs(good, base.keep_rows(attributes, ~no_ts), ctx, name),
+        rejects=base.rejects_frame(rejects, ctx, name),
+        record_lines=good.height,
+        reject_lines=rejects.height,
+        skipped_lines=skipped,
+        tz_assumed=assumed,
+    )
+
+
+def record_start(lines: pl.Series) -> pl.Series | None:
+    """Every line is a record."""
+    return None
+
+
+_SNIFF_KEYS = {a.pointer[0] for col in ("ts", "level", "message") for a in _ALIASES[col]}
+
+
+def sniff(head: list[str]) -> float:
+    """Share of non-blank lines that are JSON objects with a time, level or message key."""
+    lines = [h.strip() for h in head if h.strip()]
+    if not lines:
+        return 0.0
+    hits = 0
+    for text in lines:
+        if not (text.startswith("{") and text.endswith("}")):
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and _SNIFF_KEYS & obj.keys():
+            hits += 1
+    return hits / len(lines)
