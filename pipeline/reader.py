@@ -37,6 +37,9 @@ def _decode(block: bytes) -> str:
     return block.decode("utf-8", errors="replace")
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _split(text: str) -> pl.Series:
     lines = pl.Series("line", [text]).str.split("\n").explode()
     return lines.str.strip_suffix("\r")
@@ -45,7 +48,7 @@ def _split(text: str) -> pl.Series:
 def read_head(path: Path, max_lines: int = 64, max_bytes: int = 256 * 1024) -> list[str]:
     """The first lines of a file (decompressed), for format sniffing."""
     with _open(path) as stream:
-        block = stream.read(max_bytes)
+        block = stream.read(max_bytes).removeprefix(_BOM)
     lines = _decode(block).split("\n")
     if len(block) == max_bytes and len(lines) > 1:
         lines = lines[:-1]  # the last one may be cut
@@ -61,6 +64,8 @@ def iter_chunks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[Chunk]:
             block = stream.read(block_bytes)
             if not block:
                 break
+            if next_line == 1 and not pending:
+                block = block.removeprefix(_BOM)  # a UTF-8 byte-order mark is not part of line 1
             data = pending + block
             cut = data.rfind(b"\n")
             if cut < 0:

@@ -67,3 +67,11 @@ def test_config_sources_resolve_relative_to_the_config_file(tmp_path: Path) -> N
     cfg = config.load(path)
     assert cfg.base_dir == tmp_path
     assert cfg.sources == (config.Source("logs/*.log", None, "billing", "Europe/Berlin"),)
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"msg": "a"}\n{"msg": "b"}\n')
+    assert reader.read_head(path)[0] == '{"msg": "a"}'
+    (chunk,) = reader.iter_chunks(path)
+    assert chunk.lines.to_list() == ['{"msg": "a"}', '{"msg": "b"}']
