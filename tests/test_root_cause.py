@@ -313,3 +313,31 @@ def test_64_bit_log_trace_id_matches_a_128_bit_span_trace_on_low_bits(tmp_path: 
     (rc,) = _run(tmp_path, logs=logs, spans=spans)
     assert rc["anchor_method"] == "span_id"
     assert rc["root_name"] == "op"
+
+
+def test_no_trace_prefers_services_downstream_and_falls_back_to_the_record_itself(tmp_path: Path) -> None:
+    spans = _checkout(6)  # teaches the call graph: order-service -> inventory-service
+    logs = [
+        # a sampled-out trace 7: the inventory error is downstream of order-service, upstream of nothing
+        log(1, 300, "order-service", "ERROR", "upstream service error: reserve 500", trace=7, span_id=71),
+        log(2, 290, "inventory-service", "ERROR", "reserve failed: deadlock", trace=7, span_id=72),
+        # an error with no trace and nothing around it
+        log(3, 90_000, "user-service", "ERROR", "failed to refresh feature flags"),
+    ]
+    rcs = {r["source_line"]: r for r in _run(tmp_path, logs=logs, spans=spans) if r["reason"] == "no_trace"}
+    assert (rcs[1]["root_service"], rcs[1]["root_name"], rcs[1]["confidence"]) == (
+        "inventory-service",
+        "reserve failed: deadlock",
+        0.5,
+    )
+    # the inventory record's only other evidence is its caller's symptom: its own service is the answer
+    assert (rcs[2]["root_service"], rcs[2]["confidence"]) == ("inventory-service", 0.3)
+    assert (rcs[3]["root_service"], rcs[3]["root_name"], rcs[3]["confidence"]) == (
+        "user-service",
+        "failed to refresh feature flags",
+        0.3,
+    )
+    assert rcs[3]["evidence"] == [
+        "candidate 1: user-service self user-service.log:3 failed to refresh feature flags"
+        " (the record itself)"
+    ]

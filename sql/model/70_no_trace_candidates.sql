@@ -3,10 +3,34 @@
 -- Grain: one row per (error record, candidate), rank 1 = best, at most 5 per record.
 -- Candidates: error/warning logs and slow queries that share the record's trace ID (strong), and those of
 -- other services in the window [ts - $window_before_ms, ts + $window_after_ms] (weak). A candidate that is
--- itself an upstream symptom ranks lower: it passes an error on rather than causing it.
+-- itself an upstream symptom ranks lower: it passes an error on rather than causing it. Services the erring
+-- service calls (learned from other traces' spans) rank higher, services that call it lower. The record
+-- itself is a candidate too (kind 'self'), ranked just below same-trace errors of other services: with
+-- nothing downstream, its own service is the best answer.
 -- A slow query's service is the one whose database spans issue that statement shape.
-WITH e AS (
-    SELECT source_file, source_line, ts, service, trace_id FROM error_records WHERE anchor_span_id IS NULL
+WITH RECURSIVE e AS (
+    SELECT source_file, source_line, ts, service, trace_id, level, first_line(message) AS name,
+           is_upstream_symptom
+    FROM error_records
+    WHERE anchor_span_id IS NULL
+),
+calls AS (
+    -- caller service -> callee service, from every exported parent/child pair that crosses services,
+    -- and from services without spans (a gateway's access log) whose records sit on a trace's root
+    SELECT DISTINCT p.service AS caller, c.service AS callee
+    FROM spans AS c JOIN spans AS p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id
+    WHERE p.service <> c.service
+    UNION
+    SELECT DISTINCT l.service, s.service
+    FROM log_links AS ll
+    JOIN stg_logs AS l ON l.source_file = ll.source_file AND l.source_line = ll.source_line
+    JOIN spans AS s ON s.trace_id = ll.trace_id AND s.span_id = ll.span_id
+    WHERE ll.method = 'trace_root' AND l.service NOT IN (SELECT DISTINCT service FROM spans WHERE service IS NOT NULL)
+),
+downstream(caller, callee) AS (
+    SELECT caller, callee FROM calls
+    UNION
+    SELECT d.caller, c.callee FROM downstream AS d JOIN calls AS c ON c.caller = d.callee
 ),
 shape_service AS (
     SELECT db_fingerprint AS fingerprint, service
@@ -54,15 +78,31 @@ query_cands AS (
          ON q.ts <= e.ts AND q.end_ts >= e.ts - to_milliseconds($window_before_ms)
     WHERE q.trace_id IS DISTINCT FROM e.trace_id
 ),
+self_cands AS (
+    SELECT source_file, source_line, 'self' AS kind, service, name, level, is_upstream_symptom AS is_symptom,
+           source_file AS c_file, source_line AS c_line, trace_id IS NOT NULL AS same_trace, 0 AS dist_ms,
+           CAST(NULL AS DOUBLE) AS lock_ms, CAST(NULL AS DOUBLE) AS duration_ms
+    FROM e
+),
+cands AS (
+    SELECT * FROM log_cands UNION ALL SELECT * FROM query_cands UNION ALL SELECT * FROM self_cands
+),
 scored AS (
-    SELECT *,
-           (CASE WHEN same_trace THEN 10 ELSE 0 END)
-           + (CASE WHEN kind = 'slow_query' THEN 2 ELSE 1 END)
-           + (CASE WHEN coalesce(lock_ms, 0) >= 50 THEN 2 WHEN coalesce(duration_ms, 0) >= 500 THEN 1 ELSE 0 END)
-           + (CASE WHEN level IN ('ERROR', 'FATAL') THEN 1 ELSE 0 END)
-           - (CASE WHEN is_symptom THEN 3 ELSE 0 END)
-           + 1.0 / (1 + dist_ms / 1000.0) AS score
-    FROM (SELECT * FROM log_cands UNION ALL SELECT * FROM query_cands)
+    SELECT c.*,
+           (CASE WHEN c.same_trace THEN 10 ELSE 0 END)
+           + (CASE WHEN c.kind = 'slow_query' THEN 2 ELSE 1 END)
+           + (CASE WHEN coalesce(c.lock_ms, 0) >= 50 THEN 2 WHEN coalesce(c.duration_ms, 0) >= 500 THEN 1 ELSE 0 END)
+           + (CASE WHEN c.level IN ('ERROR', 'FATAL') THEN 1 ELSE 0 END)
+           - (CASE WHEN c.is_symptom THEN 3 ELSE 0 END)
+           + (CASE WHEN c.kind = 'self' THEN -1
+                   WHEN dn.callee IS NOT NULL THEN 4
+                   WHEN up.callee IS NOT NULL THEN -4
+                   ELSE 0 END)
+           + 1.0 / (1 + c.dist_ms / 1000.0) AS score
+    FROM cands AS c
+    JOIN e ON e.source_file = c.source_file AND e.source_line = c.source_line
+    LEFT JOIN downstream AS dn ON dn.caller = e.service AND dn.callee = c.service
+    LEFT JOIN downstream AS up ON up.caller = c.service AND up.callee = e.service
 )
 SELECT *,
        row_number() OVER (PARTITION BY source_file, source_line ORDER BY score DESC, c_file, c_line) AS rank

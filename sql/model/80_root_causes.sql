@@ -4,7 +4,8 @@
 -- below the anchor, or a timed-out call whose callee went on), no_trace (no spans: ranked evidence of
 -- other services, see no_trace_candidates).
 -- confidence = anchor confidence × 1.0 (error_origin) or 0.8 (critical_path); no_trace: 0.5 when the best
--- candidate shares the trace ID, 0.3 when it is only near in time, 0 without any candidate.
+-- candidate is another service's record sharing the trace ID, 0.3 when it is only near in time or is the
+-- record itself.
 WITH resolved AS (
     SELECT e.*,
            coalesce(lo.root_span_id, o.origin_span_id) AS root_span_id,
@@ -85,12 +86,13 @@ no_trace AS (
            any_value(c.service) FILTER (WHERE c.rank = 1) AS service,
            any_value(c.name) FILTER (WHERE c.rank = 1) AS name,
            any_value(coalesce(c.duration_ms, NULL)) FILTER (WHERE c.rank = 1) AS duration_ms,
-           any_value(c.same_trace) FILTER (WHERE c.rank = 1) AS same_trace,
+           any_value(c.same_trace AND c.kind <> 'self') FILTER (WHERE c.rank = 1) AS same_trace,
            any_value(c.lock_ms) FILTER (WHERE c.rank = 1) AS lock_ms,
            list('candidate ' || c.rank || ': ' || c.service || ' ' || c.kind || ' ' || c.c_file || ':' || c.c_line
                 || ' ' || c.name
                 || CASE WHEN c.lock_ms IS NOT NULL THEN ', lock wait ' || printf('%.1f ms', c.lock_ms) ELSE '' END
-                || CASE WHEN c.same_trace THEN ' (same trace ID)' ELSE ' (time window)' END
+                || CASE WHEN c.kind = 'self' THEN ' (the record itself)'
+                        WHEN c.same_trace THEN ' (same trace ID)' ELSE ' (time window)' END
                 ORDER BY c.rank) FILTER (WHERE c.rank <= 3) AS items
     FROM no_trace_candidates AS c
     GROUP BY c.source_file, c.source_line
@@ -112,7 +114,7 @@ SELECT r.ts, r.service, r.host, r.level, first_line(r.message) AS message, r.sou
        CAST(round(CASE r.reason
                  WHEN 'error_origin' THEN r.anchor_confidence
                  WHEN 'critical_path' THEN r.anchor_confidence * 0.8
-                 ELSE CASE WHEN nt.same_trace THEN 0.5 WHEN nt.service IS NOT NULL THEN 0.3 ELSE 0.0 END
+                 ELSE CASE WHEN nt.same_trace THEN 0.5 ELSE 0.3 END
              END, 2) AS DOUBLE) AS confidence
 FROM resolved AS r
 LEFT JOIN spans AS rs ON rs.trace_id = r.trace_id AND rs.span_id = r.root_span_id
