@@ -39,8 +39,8 @@ example = (
     '{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name",'
     '"value":{"stringValue":"order-service"}}]},"scopeSpans":[{"scope":{"name":"io.opentelemetry.tomcat-10.0"},'
     '"spans":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":"",'
-    '"name":"POST /orders","kind":2,"startTimeUnixNano":"1795444325000000000",'
-    '"endTimeUnixNano":"1795444325245000000","attributes":[{"key":"http.response.status_code",'
+    '"name":"POST /orders","kind":2,"startTimeUnixNano":"1794925925000000000",'
+    '"endTimeUnixNano":"1794925925245000000","attributes":[{"key":"http.response.status_code",'
     '"value":{"intValue":"502"}}],"status":{"code":2}}]}]}]}'
 )
 

@@ -49,9 +49,11 @@ def _ms(value: float) -> str:
     return f"{value:.1f}ms" if abs(value) < 10 else f"{value:.0f}ms"
 
 
-def _mark(cause: dict[str, Any]) -> str:
+def _mark(cause: dict[str, Any], span: dict[str, Any]) -> str:
     if cause.get("lock_ms"):
         why = f"{cause['lock_ms']:.0f}ms lock wait (slow log)"
+    elif cause["reason"] == "critical_path" and span.get("self_ms") is not None:
+        why = f"{_ms(span['self_ms'])} self time on the critical path"
     else:
         why = str(cause.get("key_evidence") or cause["reason"])
         why = why if len(why) <= 80 else why[:79] + "…"
@@ -103,7 +105,7 @@ def render(wf: Waterfall, *, show_evidence: bool = True) -> str:
             status = "ERROR" + (f" {span['http_status']}" if span["http_status"] else "")
         text = f"{label.ljust(width)}{_ms(start):>7} - {_ms(end):<7} {status}".rstrip()
         if span["span_id"] in causes:
-            text += "  " + _mark(causes[span["span_id"]])
+            text += "  " + _mark(causes[span["span_id"]], span)
         lines.append(text)
         if show_evidence:
             pad = INDENT * (depth + 2)

@@ -154,3 +154,12 @@ def _golden(name: str, actual: str) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(actual)
     return path.read_text()
+
+
+def test_trace_waterfall_of_a_timeout_marks_the_slow_callee(sample_out: Path, truth: dict[str, Any]) -> None:
+    case = next(c for kind, c in _cases(truth) if kind == "upstream_timeout" and c["sampled"])
+    result = invoke("trace", case["trace_id"], "--no-evidence", "--out", sample_out)
+    assert result.exit_code == 0, result.stderr
+    assert result.output == _golden("waterfall_timeout.txt", result.output)
+    (marked,) = [line for line in result.output.splitlines() if "← root cause" in line]
+    assert "[user-service] SELECT users" in marked and "self time on the critical path" in marked
