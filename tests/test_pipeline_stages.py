@@ -1,0 +1,71 @@
+"""Stages called alone give what `run` gives; a failed run leaves the previous output; the wheel ships sql/."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import ROOT, SAMPLE, invoke
+
+
+def _counts(out: Path) -> dict[str, int]:
+    con = duckdb.connect(str(out / "catalog.duckdb"), read_only=True)
+    tables = ["logs", "slow_queries", "spans", "log_links", "query_links", "root_causes", "rejects"]
+    counts = {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
+    con.close()
+    return counts
+
+
+def test_ingest_then_correlate_equals_run(sample_out: Path, tmp_path: Path) -> None:
+    ingest = invoke("ingest", SAMPLE, "--out", tmp_path)
+    assert ingest.exit_code == 0
+    assert "order-service/order-service.log" in ingest.output and "spring (detected)" in ingest.output
+    assert not (tmp_path / "catalog.duckdb").exists()
+    correlate = invoke("correlate", "--out", tmp_path)
+    assert correlate.exit_code == 0
+    assert correlate.output.startswith(f"wrote {tmp_path}: logs 8447,")
+    assert _counts(tmp_path) == _counts(sample_out)
+
+
+def test_a_failed_correlation_leaves_the_previous_output_intact(tmp_path: Path) -> None:
+    assert invoke("run", SAMPLE / "order-service", SAMPLE / "traces", "--out", tmp_path).exit_code == 0
+    before = _counts(tmp_path)
+    (tmp_path / "_staging" / "spans.parquet").write_bytes(b"not parquet")  # a crash mid-run
+    with pytest.raises(duckdb.Error):
+        invoke("correlate", "--out", tmp_path)
+    assert _counts(tmp_path) == before
+
+
+def test_a_failed_ingest_leaves_the_previous_staging(tmp_path: Path) -> None:
+    assert invoke("ingest", SAMPLE / "order-service", "--out", tmp_path).exit_code == 0
+    manifest = (tmp_path / "_staging" / "manifest.json").read_text()
+    bad = invoke("ingest", SAMPLE / "order-service", tmp_path / "missing.log", "--out", tmp_path)
+    assert bad.exit_code == 1
+    assert (tmp_path / "_staging" / "manifest.json").read_text() == manifest
+
+
+def test_generate_command_writes_the_day_and_its_truth(tmp_path: Path) -> None:
+    result = invoke("generate", tmp_path / "day", "--seed", "3")
+    assert result.exit_code == 0
+    assert (tmp_path / "day" / "ground_truth.json").is_file()
+    assert (tmp_path / "day" / "mysql" / "inventory-slow.log").read_text().startswith("/usr/sbin/mysqld")
+
+
+def test_the_wheel_ships_the_sql_files(tmp_path: Path) -> None:
+    hatchling_build = pytest.importorskip("hatchling.build")
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        name = hatchling_build.build_wheel(str(tmp_path))
+    finally:
+        os.chdir(cwd)
+    members = set(zipfile.ZipFile(tmp_path / name).namelist())
+    shipped = {p.relative_to(ROOT / "sql").as_posix() for p in (ROOT / "sql").rglob("*.sql")}
+    assert shipped
+    assert {f"pipeline/sql/{s}" for s in shipped} <= members
+    assert "parsers/registry.py" in members
