@@ -1,4 +1,4 @@
-"""Stages called alone give what `run` gives; a failed run leaves the previous output; the wheel ships sql/."""
+"""Stages alone give what `run` gives; failed runs keep the previous output; the wheel ships sql/."""
 
 from __future__ import annotations
 
