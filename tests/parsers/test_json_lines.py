@@ -8,8 +8,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from parsers import json_lines, logfmt, nginx, schema, spring
-from parsers.base import ParseContext, ParseResult
+from parsers import json_lines, logfmt, nginx, spring
+from parsers.base import ParseResult
+from tests.parsers.helpers import attrs, run_parser
 
 # user-service.jsonl as the sample writes it (README): a request line, then a line outside any request
 OTEL = (
@@ -45,24 +46,7 @@ PINO = (
 
 
 def run(lines: list[str], **kw: Any) -> tuple[pl.DataFrame, pl.DataFrame, ParseResult]:
-    ctx = ParseContext(kw.pop("source_file", "user-service/user-service.jsonl"), **kw)
-    result = json_lines.parse(pl.Series(lines, dtype=pl.String), ctx)
-    assert result.record_lines + result.reject_lines + result.skipped_lines == len(lines)
-    assert result.records.schema == schema.LOGS
-    assert result.rejects.schema == schema.REJECTS
-    return frame(result.records), frame(result.rejects), result
-
-
-def frame(table: object) -> pl.DataFrame:
-    df = pl.from_arrow(table)  # type: ignore[arg-type]
-    assert isinstance(df, pl.DataFrame)
-    return df
-
-
-def attrs(row: dict[str, Any]) -> dict[str, str]:
-    """The attribute map of one record as a dict."""
-    bag = row["attributes"]
-    return dict(bag) if isinstance(bag, dict) else {e["key"]: e["value"] for e in bag}
+    return run_parser(json_lines, lines, "user-service/user-service.jsonl", **kw)
 
 
 def test_otel_record_from_the_sample() -> None:

@@ -7,8 +7,9 @@ from typing import Any
 
 import polars as pl
 
-from parsers import json_lines, logfmt, nginx, schema, spring
-from parsers.base import ParseContext, ParseResult
+from parsers import json_lines, logfmt, nginx, spring
+from parsers.base import ParseResult
+from tests.parsers.helpers import attrs, run_parser
 
 # order-service.log as the sample writes it (README): an error record with its stack trace, then a record
 # outside any request ("[order-service,,]", level padded by %5p)
@@ -44,24 +45,7 @@ BOOT32_NO_TRACE = (
 
 
 def run(lines: list[str], **kw: Any) -> tuple[pl.DataFrame, pl.DataFrame, ParseResult]:
-    ctx = ParseContext(kw.pop("source_file", "order-service/order-service.log"), **kw)
-    result = spring.parse(pl.Series(lines, dtype=pl.String), ctx)
-    assert result.record_lines + result.reject_lines + result.skipped_lines == len(lines)
-    assert result.records.schema == schema.LOGS
-    assert result.rejects.schema == schema.REJECTS
-    return frame(result.records), frame(result.rejects), result
-
-
-def frame(table: object) -> pl.DataFrame:
-    df = pl.from_arrow(table)  # type: ignore[arg-type]
-    assert isinstance(df, pl.DataFrame)
-    return df
-
-
-def attrs(row: dict[str, Any]) -> dict[str, str]:
-    """The attribute map of one record as a dict."""
-    bag = row["attributes"]
-    return dict(bag) if isinstance(bag, dict) else {e["key"]: e["value"] for e in bag}
+    return run_parser(spring, lines, "order-service/order-service.log", **kw)
 
 
 def test_error_record_keeps_its_stack_trace() -> None:
