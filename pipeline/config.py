@@ -2,7 +2,6 @@
 
 A config file is TOML::
 
-    out = "tracejoin-out"            # optional
     symptom_patterns = ["upstream service error"]
 
     [[source]]
@@ -25,7 +24,7 @@ from pipeline.errors import ConfigError
 DEFAULT_SYMPTOMS = ("upstream service error", "upstream error", "bad gateway", "gateway timeout")
 
 _SOURCE_KEYS = {"path", "format", "service", "timezone"}
-_TOP_KEYS = {"out", "source", "symptom_patterns", "timezone"}
+_TOP_KEYS = {"source", "symptom_patterns", "timezone"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,6 @@ class Source:
 @dataclass(frozen=True)
 class Config:
     sources: tuple[Source, ...] = ()
-    out: str | None = None
     timezone: str = "UTC"
     symptom_patterns: tuple[str, ...] = DEFAULT_SYMPTOMS
     base_dir: Path = field(default_factory=Path)
@@ -94,4 +92,4 @@ def load(path: Path) -> Config:
         raise ConfigError(
             f"symptom_patterns in {path} must be a list of strings", 'e.g. ["upstream service error"]'
         )
-    return Config(tuple(sources), data.get("out"), default_tz, tuple(symptoms), path.parent)
+    return Config(tuple(sources), default_tz, tuple(symptoms), path.parent)

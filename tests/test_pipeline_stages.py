@@ -69,3 +69,23 @@ def test_the_wheel_ships_the_sql_files(tmp_path: Path) -> None:
     assert shipped
     assert {f"pipeline/sql/{s}" for s in shipped} <= members
     assert "parsers/registry.py" in members
+
+
+def test_config_sources_name_format_service_and_symptoms(tmp_path: Path) -> None:
+    cfg = tmp_path / "tracejoin.toml"
+    cfg.write_text(
+        'symptom_patterns = ["POST /orders HTTP/1.1 502"]\n'
+        "[[source]]\n"
+        f'path = "{(SAMPLE / "api-gateway").as_posix()}"\n'
+        'format = "access"\n'
+        'service = "edge"\n'
+    )
+    result = invoke("run", "--config", cfg, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert "access.log  nginx " in result.output  # explicit format: not marked '(detected)'
+    con = duckdb.connect(str(tmp_path / "out" / "catalog.duckdb"), read_only=True)
+    services = con.sql("SELECT DISTINCT service FROM logs").fetchall()
+    symptoms = con.sql("SELECT count(*) FROM root_causes WHERE is_upstream_symptom").fetchall()[0][0]
+    con.close()
+    assert services == [("edge",)]
+    assert symptoms > 0
