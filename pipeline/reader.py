@@ -84,26 +84,35 @@ def iter_records(path: Path, record_start: object, block_bytes: int = BLOCK_BYTE
     """Chunks cut at record boundaries, so a multi-line record never straddles two chunks.
 
     ``record_start`` is the parser's ``record_start`` function (lines -> bool mask, or None when every line
-    is a record). Lines after the last record start of a chunk are carried into the next one.
+    is a record). It sees each block with the previous block's last line in front (one line of context).
+    Lines after the last record start are held back (as a list of pieces, never re-concatenated) and lead
+    the next chunk; a parser whose only record start is line 1 (a whole JSON document) gets the whole file.
     """
-    carry: pl.Series | None = None
-    carry_first = 1
+    parts: list[pl.Series] = []
+    parts_first = 1
+    previous: str | None = None
     for chunk in iter_chunks(path, block_bytes):
-        lines, first = chunk.lines, chunk.first_line
-        if carry is not None and len(carry):
-            lines = pl.concat([carry, lines])
-            first = carry_first
-        mask = record_start(lines) if callable(record_start) else None
+        lines = chunk.lines
+        if not callable(record_start):
+            yield chunk
+            continue
+        context = lines if previous is None else pl.concat([pl.Series([previous], dtype=pl.String), lines])
+        mask = record_start(context)
         if mask is None:
-            yield Chunk(first, lines)
-            carry = None
+            yield chunk
             continue
+        if previous is not None:
+            mask = mask.slice(1)
+        previous = lines[-1] if len(lines) else previous
         starts = mask.arg_true()
-        last = int(starts[-1]) if len(starts) else 0
-        if last == 0:
-            carry, carry_first = lines, first  # no boundary yet: keep reading
+        cut = int(starts[-1]) if len(starts) else -1
+        if cut < 0 or (cut == 0 and not parts):
+            if not parts:
+                parts_first = chunk.first_line
+            parts.append(lines)
             continue
-        yield Chunk(first, lines.slice(0, last))
-        carry, carry_first = lines.slice(last), first + last
-    if carry is not None and len(carry):
-        yield Chunk(carry_first, carry)
+        head = [*parts, lines.slice(0, cut)] if cut else parts
+        yield Chunk(parts_first, pl.concat(head) if len(head) > 1 else head[0])
+        parts, parts_first = [lines.slice(cut)], chunk.first_line + cut
+    if parts:
+        yield Chunk(parts_first, pl.concat(parts) if len(parts) > 1 else parts[0])

@@ -75,3 +75,34 @@ def test_a_utf8_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path) ->
     assert reader.read_head(path)[0] == '{"msg": "a"}'
     (chunk,) = reader.iter_chunks(path)
     assert chunk.lines.to_list() == ['{"msg": "a"}', '{"msg": "b"}']
+
+
+def test_a_document_format_gets_the_whole_file_as_one_chunk(tmp_path: Path) -> None:
+    path = tmp_path / "trace.json"
+    path.write_text("{\n" + "".join(f'  "k{i}": {i},\n' for i in range(5000)) + '  "end": 0\n}\n')
+
+    def only_line_one(lines: pl.Series) -> pl.Series:
+        return (
+            pl.Series([False] * len(lines))
+            if lines[0] != "{"
+            else pl.Series([True] + [False] * (len(lines) - 1))
+        )
+
+    chunks = list(reader.iter_records(path, only_line_one, block_bytes=1024))
+    assert len(chunks) == 1 and chunks[0].first_line == 1 and len(chunks[0].lines) == 5003
+
+
+def test_record_start_sees_the_previous_line_across_blocks(tmp_path: Path) -> None:
+    # a record starts at "B" only when the line before it is not "A" (as slow-log headers do)
+    path = tmp_path / "x.log"
+    path.write_text("A\nB\nx\nB\nx\n" * 400)
+
+    def starts(lines: pl.Series) -> pl.Series:
+        return lines.to_frame("l").select(
+            (pl.col("l") == "A") | ((pl.col("l") == "B") & (pl.col("l").shift(1) != "A"))
+        )["l"]
+
+    chunks = list(reader.iter_records(path, starts, block_bytes=37))
+    assert sum(len(c.lines) for c in chunks) == 2000
+    for c in chunks:
+        assert c.lines[0] in ("A", "B") and not (c.lines[0] == "B" and c.first_line % 5 == 2)
