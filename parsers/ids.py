@@ -13,6 +13,10 @@ TRACE_WIDTH = 32
 SPAN_WIDTH = 16
 
 
+# What loggers write when there is no trace context (SkyWalking "N/A", MDC defaults, templating gaps).
+_NO_ID = ["", "-", "n/a", "na", "null", "none", "nil", "undefined", "0"]
+
+
 def _normalize_series(values: pl.Series, width: int) -> pl.Series:
     # Intermediate columns are materialized once here: in an eager with_columns, polars would recompute a
     # sub-expression every time it is referenced.
@@ -21,7 +25,7 @@ def _normalize_series(values: pl.Series, width: int) -> pl.Series:
     frame = pl.DataFrame({"raw": raw, "bare": bare})
     b = pl.col("bare")
     return frame.select(
-        pl.when(pl.col("raw").is_null() | b.is_in(["", "-"]) | b.str.contains("^0+$"))
+        pl.when(pl.col("raw").is_null() | b.is_in(_NO_ID) | b.str.contains("^0+$"))
         .then(pl.lit(None, dtype=pl.String))
         .when(b.str.contains(f"^[0-9a-f]{{1,{width}}}$"))
         .then(b.str.pad_start(width, "0"))

@@ -107,11 +107,12 @@ def _ingest(
     timezone: str | None,
     out: Path,
 ) -> Any:
+    from pipeline.discover import parser_table
     from pipeline.ingest import ingest
     from pipeline.summary import ingest_text
 
     files, cfg = _discover(inputs, config_path, input_format, timezone)
-    summary = ingest(files, out)
+    summary = ingest(files, out, parser_table(cfg))
     click.echo(ingest_text(summary))
     return cfg
 

@@ -4,6 +4,12 @@ A config file is TOML::
 
     symptom_patterns = ["upstream service error"]
 
+    [[format]]                          # a user-defined format: a regex with named groups
+    name = "skywalking"
+    pattern = '^(?P<ts>[0-9-]+ [0-9:.]+) (?P<level>[A-Z]+) (?P<message>.*)$'
+    timestamp_format = "%Y-%m-%d %H:%M:%S%.f"   # optional (chrono); default ISO 8601 with offset
+    record_start = '^[0-9]{4}-'                 # optional: lines that start a (multi-line) record
+
     [[source]]
     path = "logs/order-service/*.log"   # file, directory or glob, relative to the config file
     format = "spring"                   # optional: detected when absent
@@ -14,17 +20,20 @@ A config file is TOML::
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from parsers.regex_format import COLUMNS, RegexFormat
 from pipeline.errors import ConfigError
 
 DEFAULT_SYMPTOMS = ("upstream service error", "upstream error", "bad gateway", "gateway timeout")
 
 _SOURCE_KEYS = {"path", "format", "service", "timezone"}
-_TOP_KEYS = {"source", "symptom_patterns", "timezone"}
+_FORMAT_KEYS = {"name", "pattern", "timestamp_format", "record_start", "description", "example"}
+_TOP_KEYS = {"source", "format", "symptom_patterns", "timezone"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class Config:
     timezone: str = "UTC"
     symptom_patterns: tuple[str, ...] = DEFAULT_SYMPTOMS
     base_dir: Path = field(default_factory=Path)
+    formats: tuple[RegexFormat, ...] = ()
 
 
 def check_timezone(name: str, where: str) -> str:
@@ -87,9 +97,59 @@ def load(path: Path) -> Config:
             )
         tz = check_timezone(str(raw.get("timezone", default_tz)), f"{where} of {path}")
         sources.append(Source(str(raw["path"]), raw.get("format"), raw.get("service"), tz))
+    formats = tuple(_format(i, raw, str(path)) for i, raw in enumerate(data.get("format", [])))
     symptoms = data.get("symptom_patterns", list(DEFAULT_SYMPTOMS))
     if not isinstance(symptoms, list) or not all(isinstance(s, str) for s in symptoms):
         raise ConfigError(
             f"symptom_patterns in {path} must be a list of strings", 'e.g. ["upstream service error"]'
         )
-    return Config(tuple(sources), default_tz, tuple(symptoms), path.parent)
+    return Config(tuple(sources), default_tz, tuple(symptoms), path.parent, formats)
+
+
+def _check_regex(pattern: str, what: str) -> None:
+    """The pattern must compile for both Python's ``re`` (group names) and polars' Rust regex engine."""
+    import polars as pl
+
+    try:
+        re.compile(pattern)
+        pl.Series([""], dtype=pl.String).str.contains(pattern)
+    except (re.error, pl.exceptions.ComputeError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ConfigError(
+            f"{what} is not a valid regex: {first}", "fix the pattern (TOML '...' strings keep \\ as is)"
+        ) from exc
+
+
+def _format(i: int, raw: dict[str, object], path: str) -> RegexFormat:
+    from parsers.registry import ALIASES, REGISTRY
+
+    where = f"[[format]] #{i + 1} of {path}"
+    for key in raw:
+        if key not in _FORMAT_KEYS:
+            raise _unknown_key(key, _FORMAT_KEYS, where, path)
+    for key in ("name", "pattern"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise ConfigError(f"{where} has no {key!r}", f'add {key} = "..."', path=path, key=key)
+    name, pattern = str(raw["name"]), str(raw["pattern"])
+    if name in REGISTRY or name in ALIASES:
+        raise ConfigError(
+            f"{where}: {name!r} is a built-in format", "give the user-defined format another name"
+        )
+    _check_regex(pattern, f"{where} pattern")
+    groups = set(re.compile(pattern).groupindex)
+    if not groups & set(COLUMNS):
+        raise ConfigError(
+            f"{where} pattern has no named group tracejoin knows",
+            f"name groups like (?P<ts>...), (?P<message>...); known: {', '.join(COLUMNS)}",
+        )
+    start = raw.get("record_start")
+    if start is not None:
+        _check_regex(str(start), f"{where} record_start")
+    return RegexFormat(
+        name=name,
+        pattern=pattern,
+        timestamp_format=str(raw["timestamp_format"]) if raw.get("timestamp_format") else None,
+        record_start_pattern=str(start) if start is not None else None,
+        description=str(raw.get("description") or "user-defined regex format (config file)"),
+        example=str(raw.get("example") or ""),
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,12 +41,21 @@ class Detection:
     note: str = ""
 
 
-def resolve_format(name: str) -> Parser:
+def parser_table(config: Config | None) -> dict[str, Parser]:
+    """Built-in parsers plus the config's user-defined formats."""
+    table: dict[str, Parser] = dict(REGISTRY)
+    if config is not None:
+        table.update({f.name: f for f in config.formats})
+    return table
+
+
+def resolve_format(name: str, parsers: Mapping[str, Parser] | None = None) -> Parser:
     """The parser for a format name or alias; unknown names get a did-you-mean."""
+    table = REGISTRY if parsers is None else parsers
     key = ALIASES.get(name, name)
-    if key in REGISTRY:
-        return REGISTRY[key]
-    names = sorted([*REGISTRY, *ALIASES])
+    if key in table:
+        return table[key]
+    names = sorted([*table, *ALIASES])
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"did you mean {close[0]!r}?" if close else "run 'tracejoin formats' to list them"
     raise ConfigError(f"unknown format {name!r}", hint)
@@ -93,7 +103,7 @@ def discover(inputs: list[str], config: Config | None = None, fmt: str | None = 
     seen: dict[Path, InputFile] = {}
     for source, base in sources:
         if source.format is not None:
-            resolve_format(source.format)
+            resolve_format(source.format, parser_table(config))
         for path, root, explicit in _expand(source.path, base):
             key = path.resolve()
             if key in seen:
@@ -105,12 +115,15 @@ def discover(inputs: list[str], config: Config | None = None, fmt: str | None = 
     return sorted(seen.values(), key=lambda f: f.source_file)
 
 
-def detect(path: Path, head: list[str] | None = None) -> Detection:
+def detect(
+    path: Path, head: list[str] | None = None, parsers: Mapping[str, Parser] | None = None
+) -> Detection:
     """Sniff a file's head with every parser; return the best format, or None with the reason."""
     head = reader.read_head(path) if head is None else head
+    table = REGISTRY if parsers is None else parsers
     if not any(line.strip() for line in head):
         return Detection(None, 0.0, True, "empty file")
-    scores = sorted(((float(p.sniff(head)), name) for name, p in REGISTRY.items()), reverse=True)
+    scores = sorted(((float(p.sniff(head)), name) for name, p in table.items()), reverse=True)
     best_score, best = scores[0]
     if best_score < MIN_SCORE:
         return Detection(None, best_score, True, "no parser recognises it")
@@ -125,11 +138,11 @@ def detect(path: Path, head: list[str] | None = None) -> Detection:
     return Detection(best, best_score, True)
 
 
-def choose(file: InputFile) -> Detection:
+def choose(file: InputFile, parsers: Mapping[str, Parser] | None = None) -> Detection:
     """The format for one input file: explicit, or detected."""
     if file.format is not None:
-        return Detection(resolve_format(file.format).name, 1.0, False)
-    det = detect(file.path)
+        return Detection(resolve_format(file.format, parsers).name, 1.0, False)
+    det = detect(file.path, parsers=parsers)
     if det.format is None and file.explicit:
         raise InputError(
             f"{file.source_file}: cannot detect its format ({det.note})",

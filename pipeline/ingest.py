@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parsers import schema
-from parsers.base import ParseContext
+from parsers.base import ParseContext, Parser
 from pipeline import reader
 from pipeline.discover import InputFile, choose, resolve_format
 from pipeline.paths import MANIFEST, STAGING
@@ -83,15 +84,15 @@ class _Writers:
                 pq.write_table(schema.empty(schema.SCHEMAS[name]), self.directory / f"{name}.parquet")
 
 
-def ingest_file(file: InputFile, writers: _Writers) -> FileStats:
+def ingest_file(file: InputFile, writers: _Writers, parsers: Mapping[str, Parser] | None = None) -> FileStats:
     """Parse one file chunk by chunk; stream its records and rejects to the writers."""
-    det = choose(file)
+    det = choose(file, parsers)
     stats = FileStats(file.source_file, det.format, det.detected, file.service, note=det.note)
     if det.format is None:
         stats.lines = sum(len(c.lines) for c in reader.iter_chunks(file.path))
         stats.skipped_lines = stats.lines
         return stats
-    parser = resolve_format(det.format)
+    parser = resolve_format(det.format, parsers)
     for chunk in reader.iter_records(file.path, parser.record_start):
         ctx = ParseContext(file.source_file, chunk.first_line, file.service, file.timezone)
         result = parser.parse(chunk.lines, ctx)
@@ -107,7 +108,7 @@ def ingest_file(file: InputFile, writers: _Writers) -> FileStats:
     return stats
 
 
-def ingest(files: list[InputFile], out: Path) -> IngestSummary:
+def ingest(files: list[InputFile], out: Path, parsers: Mapping[str, Parser] | None = None) -> IngestSummary:
     """Parse all files into ``<out>/_staging``; replace the previous staging only when all succeeded."""
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f"{STAGING}.new"
@@ -117,7 +118,7 @@ def ingest(files: list[InputFile], out: Path) -> IngestSummary:
     summary = IngestSummary()
     try:
         for file in files:
-            summary.files.append(ingest_file(file, writers))
+            summary.files.append(ingest_file(file, writers, parsers))
     finally:
         writers.close()
     (tmp / MANIFEST).write_text(json.dumps(summary.to_json(), indent=2, sort_keys=True) + "\n")
