@@ -25,8 +25,8 @@ demo: $(VENV)/.runtime
 	$(BIN)/tracejoin investigate --at "2026-11-17 14:32" --service order-service --out $(OUT)
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check pipeline parsers tests
-	$(BIN)/ruff format --check pipeline parsers tests
+	$(BIN)/ruff check pipeline parsers tests bench
+	$(BIN)/ruff format --check pipeline parsers tests bench
 	$(BIN)/mypy
 
 test: lint

@@ -1,0 +1,125 @@
+"""Parser throughput and peak memory on large generated inputs.
+
+    python bench/parsers.py                      # every format with a sample, 200 MB each
+    python bench/parsers.py --mb 50 json spring  # some formats, smaller files
+
+Each input is built by repeating a sample file of that format (``sample_logs/``) until it reaches the size
+asked for; each parser then runs in a fresh process over the file exactly as ``tracejoin ingest`` reads it
+(streamed in blocks, cut at record boundaries), so peak memory is the parser's own. Results are printed and
+written to ``bench/out/parsers.json``. When ``pt-query-digest`` is installed, it is timed on the slow log too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+SAMPLES = {
+    "json": "sample_logs/user-service/user-service.jsonl",
+    "logfmt": "sample_logs/inventory-service/inventory-service.log",
+    "spring": "sample_logs/order-service/order-service.log",
+    "nginx": "sample_logs/api-gateway/access.log",
+    "mysql-slow": "sample_logs/mysql/inventory-slow.log",
+    "otlp-json": "sample_logs/traces/otelcol-traces.json",
+}
+
+
+def build_input(fmt: str, mb: int) -> Path:
+    """A file of at least ``mb`` MB made of copies of the sample (kept between runs)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"{fmt}-{mb}mb.log"
+    if target.exists() and target.stat().st_size >= mb * 1_000_000:
+        return target
+    block = (ROOT / SAMPLES[fmt]).read_bytes()
+    if not block.endswith(b"\n"):
+        block += b"\n"
+    with target.open("wb") as out:
+        written = 0
+        while written < mb * 1_000_000:
+            out.write(block)
+            written += len(block)
+    return target
+
+
+def run_one(fmt: str, path: Path) -> dict[str, float]:
+    """Parse ``path`` with ``fmt`` in this process; return size, time, rows, peak RSS."""
+    sys.path.insert(0, str(ROOT))
+    from parsers.base import ParseContext
+    from pipeline import reader
+    from pipeline.discover import resolve_format
+
+    parser = resolve_format(fmt)
+    rows = lines = 0
+    start = time.perf_counter()
+    for chunk in reader.iter_records(path, parser.record_start):
+        result = parser.parse(chunk.lines, ParseContext(path.name, chunk.first_line))
+        rows += result.records.num_rows
+        lines += len(chunk.lines)
+    seconds = time.perf_counter() - start
+    size = path.stat().st_size
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "mb": size / 1e6,
+        "seconds": seconds,
+        "mb_per_s": size / 1e6 / seconds,
+        "lines": lines,
+        "records": rows,
+        "peak_rss_mb": peak_mb,
+    }
+
+
+def pt_query_digest(path: Path) -> float | None:
+    exe = shutil.which("pt-query-digest")
+    if exe is None:
+        return None
+    start = time.perf_counter()
+    subprocess.run([exe, "--output", "json", str(path)], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("formats", nargs="*", default=sorted(SAMPLES))
+    ap.add_argument("--mb", type=int, default=200)
+    ap.add_argument("--one", nargs=2, metavar=("FORMAT", "FILE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one[0], Path(args.one[1]))))
+        return
+    results = {}
+    for fmt in args.formats:
+        path = build_input(fmt, args.mb)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--one", fmt, str(path)], check=True, capture_output=True, text=True
+        )
+        results[fmt] = json.loads(proc.stdout.strip().splitlines()[-1])
+        if fmt == "mysql-slow":
+            pt = pt_query_digest(path)
+            if pt is not None:
+                results[fmt]["pt_query_digest_seconds"] = pt
+                results[fmt]["speedup_vs_pt_query_digest"] = pt / results[fmt]["seconds"]
+        r = results[fmt]
+        extra = (
+            f"  ({r['speedup_vs_pt_query_digest']:.1f}x pt-query-digest)"
+            if "speedup_vs_pt_query_digest" in r
+            else ""
+        )
+        print(
+            f"{fmt:<11} {r['mb']:7.0f} MB  {r['seconds']:7.2f} s  {r['mb_per_s']:7.1f} MB/s  "
+            f"{r['records']:>10} records  peak {r['peak_rss_mb']:6.0f} MB{extra}",
+            flush=True,
+        )
+    (OUT / "parsers.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
