@@ -324,16 +324,26 @@ def investigate(at: str, window: str, service: str | None, timezone: str, fmt: s
 
 
 @main.command()
-def formats() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also list the user-defined [[format]] entries of this config.",
+)
+def formats(config_path: Path | None) -> None:
     """List the input formats tracejoin can parse, with an example line each.
 
     \b
     Example:
-      tracejoin formats
+      tracejoin formats --config tracejoin.toml
     """
-    from parsers.registry import ALIASES, REGISTRY
+    from parsers.registry import ALIASES
+    from pipeline import config as config_mod
+    from pipeline.discover import parser_table
 
-    for name, parser in REGISTRY.items():
+    cfg = config_mod.load(config_path) if config_path else None
+    for name, parser in parser_table(cfg).items():
         aliases = sorted(a for a, target in ALIASES.items() if target == name)
         also = f" (also: {', '.join(aliases)})" if aliases else ""
         click.echo(f"{name:<12} {parser.kind:<13} {parser.description}{also}")

@@ -88,3 +88,10 @@ def test_user_format_needs_a_known_group(tmp_path: Path) -> None:
     path.write_text("[[format]]\nname = 'x'\npattern = '^(?P<foo>.*)$'\n")
     with pytest.raises(ConfigError, match="no named group tracejoin knows"):
         config.load(path)
+
+
+def test_formats_lists_user_defined_formats_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / "tracejoin.toml").write_text(SKYWALKING)
+    result = invoke("formats", "--config", tmp_path / "tracejoin.toml")
+    assert result.exit_code == 0
+    assert "skywalking   logs          user-defined regex format (config file)" in result.output
