@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from parsers import base, ids, schema, sqltext, timeparse
+from parsers import base, schema, sqltext, timeparse
 from parsers.base import Kind, ParseContext, ParseResult
 
 name = "mysql-slow"
@@ -57,10 +57,6 @@ _OUTSIDE = "line outside any slow-log entry (before the first '# Time:'/'# User@
 # Header keys that become columns rather than attributes.
 _MAPPED = r"(?:^|[ \t])(?:Query_time|Lock_time|Rows_sent|Rows_examined|Start|End):[ \t]*[^ \t]*"
 _KEY = r"[A-Za-z_][A-Za-z0-9_]*"
-# W3C traceparent `00-<trace>-<span>-<flags>` (the tag's whole value; ids.TRACEPARENT_RE finds one anywhere)
-_TRACEPARENT = (
-    r"^[ \t]*(?:[0-9a-fA-F]{2})-(?P<tp_trace>[0-9a-fA-F]{32})-(?P<tp_span>[0-9a-fA-F]{16})-[0-9a-fA-F]{2}"
-)
 _SEP, _KV = "\x00", "\x01"  # never in a slow log's header lines
 
 
@@ -335,22 +331,8 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     good = rec.filter(pl.col("reason").is_null())
     bad = rec.filter(pl.col("reason").is_not_null())
 
-    # Built in steps: eager polars recomputes an expression wherever it is referenced.
-    out = good.with_columns(
-        comment_tags=sqltext.comment_tags(pl.col("statement")),
-        fingerprint=sqltext.fingerprint(pl.col("statement")),
-    )
+    out = sqltext.statement_columns(good, "mysql")
     out = out.with_columns(
-        traceparent=pl.col("comment_tags")
-        .list.eval(pl.element().filter(pl.element().struct.field("key") == "traceparent"))
-        .list.first()
-        .struct.field("value")
-        .str.extract_groups(_TRACEPARENT)
-    ).unnest("traceparent")
-    out = out.with_columns(
-        trace_id=ids.trace_id(pl.col("tp_trace")),
-        span_id=ids.span_id(pl.col("tp_span")),
-        fingerprint_id=sqltext.fingerprint_id(pl.col("fingerprint")),
         engine=pl.lit(ENGINE),
         server=pl.lit(None, dtype=pl.String),
     )

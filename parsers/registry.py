@@ -6,10 +6,30 @@ Each module listed here provides the :class:`parsers.base.Parser` contract as mo
 
 from __future__ import annotations
 
-from parsers import json_lines, logfmt, mysql_slow, nginx, otlp_json, spring
+from parsers import (
+    json_lines,
+    logfmt,
+    mysql_slow,
+    nginx,
+    otlp_json,
+    postgres,
+    postgres_csv,
+    postgres_json,
+    spring,
+)
 from parsers.base import Parser
 
-_MODULES: tuple[Parser, ...] = (json_lines, logfmt, spring, nginx, mysql_slow, otlp_json)
+_MODULES: tuple[Parser, ...] = (
+    json_lines,
+    logfmt,
+    spring,
+    nginx,
+    mysql_slow,
+    postgres,
+    postgres_csv,
+    postgres_json,
+    otlp_json,
+)
 
 REGISTRY: dict[str, Parser] = {p.name: p for p in _MODULES}
 
@@ -21,5 +41,13 @@ ALIASES: dict[str, str] = {
     "nginx-access": "nginx",
     "mysql": "mysql-slow",
     "slowlog": "mysql-slow",
+    "postgres": "postgresql",
+    "pg": "postgresql",
+    "pg-stderr": "postgresql",
+    "csvlog": "postgresql-csv",
+    "pg-csv": "postgresql-csv",
+    "jsonlog": "postgresql-json",
+    "pg-json": "postgresql-json",
+    "cnpg": "postgresql-json",
     "otlp": "otlp-json",
 }

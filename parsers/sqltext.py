@@ -197,3 +197,35 @@ def comment_tags(expr: pl.Expr) -> pl.Expr:
         )
     )
     return tags.map_batches(_decode_kv, return_dtype=KV, is_elementwise=True)
+
+
+# W3C traceparent `00-<trace>-<span>-<flags>` as the whole value of a sqlcommenter tag
+_TRACEPARENT_TAG = (
+    r"^[ \t]*(?:[0-9a-fA-F]{2})-(?P<tp_trace>[0-9a-fA-F]{32})-(?P<tp_span>[0-9a-fA-F]{16})-[0-9a-fA-F]{2}"
+)
+
+
+def statement_columns(df: pl.DataFrame, dialect: Dialect = "mysql") -> pl.DataFrame:
+    """Add what every slow-query parser derives from ``statement``: ``comment_tags``, ``fingerprint``,
+    ``fingerprint_id`` and the ``trace_id``/``span_id`` of a sqlcommenter ``traceparent`` tag.
+
+    Built in steps: eager polars recomputes an expression wherever it is referenced.
+    """
+    from parsers import ids
+
+    out = df.with_columns(
+        comment_tags=comment_tags(pl.col("statement")),
+        fingerprint=fingerprint(pl.col("statement"), dialect=dialect),
+    )
+    out = out.with_columns(
+        traceparent=pl.col("comment_tags")
+        .list.eval(pl.element().filter(pl.element().struct.field("key") == "traceparent"))
+        .list.first()
+        .struct.field("value")
+        .str.extract_groups(_TRACEPARENT_TAG)
+    ).unnest("traceparent")
+    return out.with_columns(
+        trace_id=ids.trace_id(pl.col("tp_trace")),
+        span_id=ids.span_id(pl.col("tp_span")),
+        fingerprint_id=fingerprint_id(pl.col("fingerprint")),
+    ).drop("tp_trace", "tp_span")

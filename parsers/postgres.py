@@ -1,0 +1,382 @@
+"""PostgreSQL server log (stderr, ``log_destination = 'stderr'``) -> ``slow_queries``; and the core shared
+with the csvlog (:mod:`parsers.postgres_csv`) and jsonlog (:mod:`parsers.postgres_json`) parsers.
+
+One record per statement that has a duration::
+
+    2026-11-17 14:32:05.238 UTC [4711] app@shop LOG:  duration: 190.512 ms  statement: UPDATE stock ...
+    2026-11-17 14:32:05.240 UTC [4711] app@shop LOG:  duration: 0.512 ms  execute <unnamed>: SELECT ... $1
+    2026-11-17 14:32:05.240 UTC [4711] app@shop DETAIL:  parameters: $1 = '42'
+
+* ``log_min_duration_statement``: ``duration: N ms  statement|execute|parse|bind <name>: <sql>``; a
+  following ``DETAIL:  parameters: ...`` of the same session becomes the attribute ``parameters``.
+* ``log_statement`` + ``log_duration``: a ``statement:`` entry and a later ``duration: N ms`` entry (no text)
+  of the same session are joined; a statement never followed by its duration is not a slow query (skipped
+  lines), and a duration never inherits the statement of another session.
+* Lock evidence (``process N still waiting for ShareLock ... after 1000.123 ms`` / ``acquired ...``) goes to
+  the next record of the same session as ``lock_ms`` and the attribute ``lock_wait_ms``.
+
+Entries start at a line that begins with a timestamp (optionally after ``<``); other lines (TAB-indented
+statement text) continue the previous entry. The ``log_line_prefix`` is read from what it contains:
+``[pid]``, ``user=``/``db=``/``app=``/``client=``/``host=``, ``%u@%d``, RDS-style ``:%h:%u@%d:[%p]:``.
+``ts`` is the statement start (log time minus duration), ``end_ts`` the log time. Zone abbreviations map
+to fixed offsets; an unknown or missing zone takes ``ctx.timezone`` (counted in ``tz_assumed``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pyarrow as pa
+
+from parsers import base, schema, sqltext
+from parsers.base import Kind, ParseContext, ParseResult
+
+name = "postgresql"
+kind: Kind = "slow_queries"
+description = "PostgreSQL stderr log: log_min_duration_statement, log_statement + log_duration, lock waits"
+example = "2026-11-17 14:32:05.238 UTC [4711] shop@shop LOG:  duration: 190.512 ms  statement: SELECT 1"
+
+ENGINE = "postgresql"
+
+# --- shared: time -----------------------------------------------------------------------------------------
+
+TS_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
+_ZONE = r"[A-Za-z]{1,5}|[+-][0-9]{2}(?::?[0-9]{2})?"
+# Common abbreviations -> minutes east of UTC (PostgreSQL writes the abbreviation of log_timezone).
+ZONES: dict[str, int] = {
+    "UTC": 0, "GMT": 0, "Z": 0, "UT": 0, "WET": 0, "WEST": 60, "BST": 60, "IST": 330,
+    "CET": 60, "CEST": 120, "MET": 60, "MEST": 120, "EET": 120, "EEST": 180, "MSK": 180,
+    "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+    "AKST": -540, "AKDT": -480, "HST": -600, "NZST": 720, "NZDT": 780, "AEST": 600, "AEDT": 660,
+    "ACST": 570, "AWST": 480, "JST": 540, "KST": 540, "HKT": 480, "SGT": 480, "WIB": 420, "BRT": -180,
+    "ART": -180,
+}  # fmt: skip
+
+
+def log_time(ts_text: pl.Expr, zone: pl.Expr, timezone: str) -> tuple[pl.Expr, pl.Expr]:
+    """(UTC time, zone assumed) from a zone-less ``YYYY-MM-DD HH:MM:SS[.fff]`` text and a zone text.
+
+    The zone is an abbreviation of :data:`ZONES` or a numeric offset (``+02``, ``-0530``); anything else
+    (or none) takes ``timezone``.
+    """
+    naive = ts_text.str.replace(",", ".", literal=True).str.to_datetime(
+        "%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"
+    )
+    naive = pl.coalesce(naive, ts_text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us"))
+    abbrev = zone.str.to_uppercase().replace_strict(ZONES, default=None, return_dtype=pl.Int64)
+    sign = pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
+    numeric = zone.str.extract_groups(r"^[+-]([0-9]{2}):?([0-9]{2})?$")
+    offset = pl.coalesce(
+        abbrev,
+        sign
+        * (
+            numeric.struct.field("1").cast(pl.Int64) * 60
+            + numeric.struct.field("2").cast(pl.Int64).fill_null(0)
+        ),
+    )
+    known = naive.dt.replace_time_zone("UTC") - pl.duration(minutes=offset)
+    assumed = (
+        naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .dt.cast_time_unit("us")
+    )
+    return pl.coalesce(known, assumed).cast(pl.Datetime("us", "UTC")), offset.is_null() & naive.is_not_null()
+
+
+# --- shared: messages -------------------------------------------------------------------------------------
+
+_STEP = r"statement|execute|parse|bind|fastpath function call"
+_DURATION = rf"^duration: ([0-9]+(?:\.[0-9]+)?) ms(?:[ \t]+({_STEP})(?: ([^:]+?))?:[ \t]?((?s:.*)))?$"
+_STATEMENT = rf"^({_STEP})(?: ([^:]+?))?:[ \t]?((?s:.*))$"
+_LOCK = r"^process [0-9]+ (still waiting for|acquired) (.+?) after ([0-9]+(?:\.[0-9]+)?) ms"
+_PARAMS = r"^parameters: ((?s:.*))$"
+# Optional per-format columns carried into the attribute bag when present.
+EXTRA_ATTRIBUTES = (
+    "app",
+    "session_id",
+    "query_id",
+    "command_tag",
+    "backend_type",
+    "virtual_transaction_id",
+    "transaction_id",
+)
+
+
+def _classify(ev: pl.DataFrame) -> pl.DataFrame:
+    """Message columns -> dur, step, stmt_name, stmt_text, lock values and ``k`` (F D S L P O)."""
+    msg = pl.col("msg")
+    ev = ev.with_columns(
+        d=msg.str.extract_groups(_DURATION).struct.rename_fields(["dur", "d_step", "d_name", "d_text"]),
+        s=msg.str.extract_groups(_STATEMENT).struct.rename_fields(["s_step", "s_name", "s_text"]),
+        lk=msg.str.extract_groups(_LOCK).struct.rename_fields(["lock_what", "lock_obj", "lock_val"]),
+        params_same=pl.col("detail").str.extract(_PARAMS, 1),
+        p_text=msg.str.extract(_PARAMS, 1),
+    ).unnest("d", "s", "lk")
+    log = pl.col("sev") == "LOG"
+    return ev.with_columns(
+        k=pl.when(log & pl.col("dur").is_not_null() & pl.col("d_step").is_not_null())
+        .then(pl.lit("F"))
+        .when(log & pl.col("dur").is_not_null())
+        .then(pl.lit("D"))
+        .when(log & pl.col("s_step").is_not_null())
+        .then(pl.lit("S"))
+        .when(log & pl.col("lock_val").is_not_null())
+        .then(pl.lit("L"))
+        .when((pl.col("sev") == "DETAIL") & pl.col("p_text").is_not_null())
+        .then(pl.lit("P"))
+        .otherwise(pl.lit("O"))
+    )
+
+
+def _assign(ev: pl.DataFrame) -> pl.DataFrame:
+    """``rec``: the record (entry id of its duration line) each entry belongs to; null for the others.
+
+    A ``D`` right after an ``S`` of the same session (no other statement/duration in between) takes that
+    statement; parameters go to the last F/D/S entry of their session; lock lines to the next record.
+    """
+    k = pl.col("k")
+    q = ev.filter(k.is_in(["F", "D", "S"])).select("entry", "session", "k")
+    q = q.with_columns(
+        prev_k=k.shift(1).over("session"),
+        prev_entry=pl.col("entry").shift(1).over("session"),
+        next_k=k.shift(-1).over("session"),
+        next_entry=pl.col("entry").shift(-1).over("session"),
+    )
+    q = q.with_columns(
+        rec=pl.when(k == "F")
+        .then(pl.col("entry"))
+        .when(k == "D")
+        .then(pl.col("entry"))
+        .when((k == "S") & (pl.col("next_k") == "D"))
+        .then(pl.col("next_entry")),
+        stmt_from=pl.when((k == "D") & (pl.col("prev_k") == "S")).then(pl.col("prev_entry")),
+    )
+    ev = ev.join(q.select("entry", "rec", "stmt_from"), on="entry", how="left")
+    # parameters -> owner's record
+    own = ev.filter(k.is_in(["F", "D", "S", "P"])).select("entry", "session", "k", "rec")
+    own = own.with_columns(
+        owner_rec=pl.when(k != "P").then(pl.col("rec")).otherwise(None),
+        is_owner=k != "P",
+    ).with_columns(
+        owner_rec=pl.when(pl.col("is_owner"))
+        .then(pl.col("owner_rec").fill_null(-1))
+        .forward_fill()
+        .over("session")
+    )
+    own = own.filter((k == "P") & (pl.col("owner_rec") >= 0)).select("entry", p_rec="owner_rec")
+    ev = ev.join(own, on="entry", how="left").with_columns(rec=pl.coalesce("rec", "p_rec")).drop("p_rec")
+    # locks -> next record of the session
+    lk = ev.filter(k.is_in(["F", "D", "L"])).select("entry", "session", "k", "lock_val")
+    lk = lk.with_columns(is_rec=(k != "L").cast(pl.Int64)).with_columns(
+        grp=(pl.col("is_rec").cum_sum() - pl.col("is_rec")).over("session")
+    )
+    waits = (
+        lk.filter(k == "L")
+        .group_by("session", "grp")
+        .agg(pl.col("lock_val").cast(pl.Float64).max().alias("lock_wait"))
+    )
+    recs = lk.filter(k != "L").join(waits, on=["session", "grp"], how="inner").select("entry", "lock_wait")
+    return ev.join(recs, on="entry", how="left")
+
+
+def build(ev: pl.DataFrame, ctx: ParseContext, fmt: str, stray: pl.DataFrame | None = None) -> ParseResult:
+    """Records and rejects from parsed log entries (one row each, in file order).
+
+    ``ev`` columns: ``entry`` (increasing), ``line_no``, ``n_lines``, ``raw``, ``reason`` (non-null: reject
+    the entry), ``ts_text``, ``zone``, ``session``, ``pid``, ``sev``, ``msg``, ``detail``, ``db_user``,
+    ``db``, ``client_host`` and any of :data:`EXTRA_ATTRIBUTES`. ``stray``: lines outside any entry
+    (``line_no``, ``raw``; blank ones are skipped, others rejected).
+    """
+    for col in EXTRA_ATTRIBUTES:
+        if col not in ev.columns:
+            ev = ev.with_columns(pl.lit(None, dtype=pl.String).alias(col))
+    bad = ev.filter(pl.col("reason").is_not_null())
+    ev = _assign(_classify(ev.filter(pl.col("reason").is_null())))
+    end, assumed = log_time(pl.col("ts_text"), pl.col("zone"), ctx.timezone)
+    ev = ev.with_columns(end_ts=end, tz_assumed=assumed)
+    member = ev.filter(pl.col("rec").is_not_null())
+    head = member.filter(pl.col("entry") == pl.col("rec"))
+    stmt_src = ev.select(
+        pl.col("entry").alias("stmt_from"),
+        pl.col("s_step").alias("p_step"),
+        pl.col("s_name").alias("p_name"),
+        pl.col("s_text").alias("p_text_stmt"),
+        pl.col("line_no").alias("p_line"),
+    )
+    agg = member.group_by("rec").agg(
+        pl.col("n_lines").sum().alias("n_all"),
+        pl.col("line_no").min().alias("first_line"),
+        pl.col("p_text").drop_nulls().str.join("; ").alias("params_p"),
+    )
+    rec = (
+        head.join(stmt_src, on="stmt_from", how="left")
+        .join(agg, left_on="entry", right_on="rec", how="left")
+        .with_columns(
+            step=pl.coalesce("d_step", "p_step"),
+            stmt_name=pl.coalesce("d_name", "p_name"),
+            statement=pl.coalesce("d_text", "p_text_stmt").str.strip_chars_end(" \t\r\n"),
+            params=pl.coalesce(
+                pl.when(pl.col("params_p") != "").then(pl.col("params_p")), pl.col("params_same")
+            ),
+            duration_ms=pl.col("dur").cast(pl.Float64),
+        )
+        .with_columns(
+            ts=(pl.col("end_ts") - pl.duration(microseconds=(pl.col("duration_ms") * 1000).round(0))),
+            line_no=pl.col("first_line"),
+        )
+    )
+    rec = rec.with_columns(
+        reason=pl.when(pl.col("end_ts").is_null()).then(
+            pl.format("unreadable log time '{} {}'", pl.col("ts_text"), pl.col("zone").fill_null(""))
+        )
+    )
+    bad_rec = rec.filter(pl.col("reason").is_not_null())
+    good = rec.filter(pl.col("reason").is_null())
+    out = sqltext.statement_columns(good, "postgresql")
+    out = out.with_columns(
+        engine=pl.lit(ENGINE),
+        server=pl.lit(None, dtype=pl.String),
+        lock_ms=pl.col("lock_wait"),
+    )
+    pairs = [
+        ("pid", pl.col("pid")),
+        ("query_step", pl.col("step")),
+        ("statement_name", pl.col("stmt_name")),
+        ("parameters", pl.col("params")),
+        ("lock_wait_ms", pl.col("lock_wait")),
+        ("severity", pl.col("sev")),
+        *((c if c != "app" else "application_name", _nonempty(pl.col(c))) for c in EXTRA_ATTRIBUTES),
+    ]
+    table = base.finish(out, ctx, fmt, schema.SLOW_QUERIES)
+    bag = base.kv_arrow(out, pairs)
+    field = schema.SLOW_QUERIES.field("attributes")
+    bag_col = schema.conform(pa.table({"attributes": bag}), pa.schema([field])).column(0)
+    table = table.set_column(table.schema.get_field_index("attributes"), field, bag_col)
+
+    stray = stray if stray is not None else pl.DataFrame({"line_no": [], "raw": []}, schema=_STRAY)
+    blank = stray["raw"].str.strip_chars() == ""
+    stray_bad = stray.filter(~blank)
+    reject_frames = [
+        stray_bad.select(
+            pl.col("line_no").cast(pl.Int64),
+            pl.lit("line outside any PostgreSQL log entry").alias("reason"),
+            "raw",
+        ),
+        bad.select(pl.col("line_no").cast(pl.Int64), "reason", "raw"),
+        bad_rec.select(pl.col("line_no").cast(pl.Int64), "reason", "raw"),
+    ]
+    rejects = pl.concat(reject_frames).sort("line_no")
+    total = int(ev["n_lines"].sum()) + int(bad["n_lines"].sum()) + stray.height
+    record_lines = int(good["n_all"].sum())
+    reject_lines = int(bad["n_lines"].sum()) + int(bad_rec["n_all"].sum()) + stray_bad.height
+    return ParseResult(
+        records=table,
+        rejects=base.rejects_frame(rejects, ctx, fmt),
+        record_lines=record_lines,
+        reject_lines=reject_lines,
+        skipped_lines=total - record_lines - reject_lines,
+        tz_assumed=int(good["tz_assumed"].sum()),
+    )
+
+
+def _nonempty(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.cast(pl.String) != "").then(expr.cast(pl.String))
+
+
+_STRAY = {"line_no": pl.Int64, "raw": pl.String}
+
+
+# --- stderr -----------------------------------------------------------------------------------------------
+
+SEVERITIES = (
+    "LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]?|DETAIL|HINT|STATEMENT|CONTEXT|LOCATION|QUERY"
+)
+_START = rf"^(?:<[ \t]*)?{TS_TEXT}"
+# lead, time, zone, the character after the zone, rest of the prefix, severity, message. A zone must be
+# followed by a blank, `]`, `>` or `:x` (RDS `CET::@:`), so `2026-... LOG:  ` has no zone named LOG.
+_LINE = (
+    rf"^(?:<[ \t]*)?({TS_TEXT})(?: ?({_ZONE})([ \]>]|:[^ \t]))?(|.*?[ :\]>])"
+    rf"({SEVERITIES}):[ \t]+((?s:.*))$"
+)
+_USER = r"(?:^|[ ,:\]\[])(?:user|usr)=([^, \t\]]*)"
+_DB = r"(?:^|[ ,:\]\[])(?:db|database)=([^, \t\]]*)"
+_APP = r"(?:^|[ ,:\]\[])(?:app|appli|application_name)=([^,\]]*)"
+_CLIENT = r"(?:^|[ ,:\]\[])(?:client|host|remote)=([^, \t\]]*)"
+_USER_AT_DB = r"(?:^|[ \]:])([^ \t@:\[\]=,]*|\[unknown\])@([^ \t@:\[\]=,]*|\[unknown\])(?:[ :]|$)"
+_COLON_CLIENT = r"^:([^:@\[ ]+?)(?:\([0-9]+\))?:"
+
+
+def _clean_value(expr: pl.Expr) -> pl.Expr:
+    v = expr.str.strip_chars()
+    return pl.when((v != "") & (v != "[unknown]")).then(v)
+
+
+def prefix_fields(rest: pl.Expr) -> dict[str, pl.Expr]:
+    """``log_line_prefix`` remainder (after the time) -> pid, db_user, db, app, client_host."""
+    at = rest.str.extract_groups(_USER_AT_DB)
+    return {
+        "pid": rest.str.extract(r"\[([0-9]+)[\]-]", 1),
+        "db_user": _clean_value(pl.coalesce(rest.str.extract(_USER, 1), at.struct.field("1"))),
+        "db": _clean_value(pl.coalesce(rest.str.extract(_DB, 1), at.struct.field("2"))),
+        "app": _clean_value(rest.str.extract(_APP, 1)),
+        "client_host": _clean_value(
+            pl.coalesce(rest.str.extract(_CLIENT, 1), rest.str.extract(_COLON_CLIENT, 1))
+        ).str.replace(r"\([0-9]+\)$", ""),
+    }
+
+
+def sniff(head: list[str]) -> float:
+    """High when prefixed lines carry PostgreSQL severities and duration/statement messages."""
+    lines = pl.Series(head, dtype=pl.String)
+    if lines.is_empty():
+        return 0.0
+    parsed = lines.str.contains(_LINE)
+    n = int(parsed.sum())
+    if not n:
+        return 0.0
+    typical = lines.str.contains(
+        r"LOG:[ \t]+(?:duration: |statement: |execute |connection |checkpoint)"
+    ).any()
+    return 0.95 if typical else 0.6 + 0.3 * n / len(lines)
+
+
+def record_start(lines: pl.Series) -> pl.Series:
+    """Mask of lines that begin with a timestamp (continuation lines do not)."""
+    return lines.str.contains(_START)
+
+
+def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
+    """Parse whole stderr entries (see the module docstring)."""
+    df = (
+        pl.DataFrame({"line": lines.cast(pl.String).str.strip_suffix("\r")})
+        .with_row_index("line_no")
+        .with_columns(start=pl.col("line").str.contains(_START))
+        .with_columns(entry=pl.col("start").cum_sum())
+    )
+    stray = df.filter(pl.col("entry") == 0).select(pl.col("line_no").cast(pl.Int64), raw="line")
+    body = df.filter(pl.col("entry") > 0)
+    # Continuation lines: PostgreSQL indents each with one TAB, which is not part of the text.
+    ent = body.group_by("entry", maintain_order=True).agg(
+        pl.col("line_no").first(),
+        pl.len().alias("n_lines"),
+        pl.col("line").first().alias("first"),
+        pl.col("line").slice(1).str.strip_prefix("\t").str.join("\n").alias("cont"),
+        pl.col("line").str.join("\n").alias("raw"),
+    )
+    ent = ent.with_columns(
+        p=pl.col("first")
+        .str.extract_groups(_LINE)
+        .struct.rename_fields(["ts_text", "zone", "after_zone", "rest", "sev", "msg1"])
+    ).unnest("p")
+    ent = ent.with_columns(rest=pl.concat_str(pl.col("after_zone").fill_null(""), pl.col("rest")))
+    ent = ent.with_columns(
+        **prefix_fields(pl.col("rest")),
+        msg=pl.when(pl.col("cont").str.len_chars() > 0)
+        .then(pl.concat_str("msg1", "cont", separator="\n"))
+        .otherwise(pl.col("msg1")),
+        detail=pl.lit(None, dtype=pl.String),
+        reason=pl.when(pl.col("sev").is_null()).then(
+            pl.lit("line starts with a timestamp but does not match a PostgreSQL log_line_prefix + severity")
+        ),
+    )
+    ent = ent.with_columns(session=pl.coalesce("pid", pl.lit("")))
+    return build(ent, ctx, name, stray)
