@@ -54,6 +54,7 @@ _SIMPLE = r'^(?:[^"\\\t]*="[^"\\\t]*"(?: |$))*[^"\\\t]*$'
 # the blanks are optional backtracks exponentially on a long word)
 _TOKEN = r'[^ \t="]+(?:=(?:"(?:[^"\\]|\\.)*"|[^ \t"]*))?'
 _SNIFF_LINE = re.compile(rf"^[ \t]*{_TOKEN}(?:[ \t]+{_TOKEN})*[ \t]*$")
+_SNIFF_FIRST = re.compile(r"[A-Za-z_@][A-Za-z0-9_.@/-]*=")
 _SNIFF_PAIR = re.compile(r'(?:^|[ \t])[A-Za-z_@][A-Za-z0-9_.@/-]*=(?:"|[^ \t"]*)')
 
 
@@ -233,9 +234,14 @@ def record_start(lines: pl.Series) -> pl.Series | None:
 
 
 def sniff(head: list[str]) -> float:
-    """Share of non-blank lines made only of pairs and bare words, with at least two ``key=value`` pairs."""
+    """Share of non-blank lines made only of pairs and bare words, with at least two ``key=value`` pairs,
+    that begin with a pair (a line that begins with a bare timestamp is free text that has pairs in it)."""
     lines = [h.strip() for h in head if h.strip()]
     if not lines:
         return 0.0
-    hits = sum(1 for t in lines if _SNIFF_LINE.match(t) and len(_SNIFF_PAIR.findall(t)) >= 2)
+    hits = sum(
+        1
+        for t in lines
+        if _SNIFF_FIRST.match(t) and _SNIFF_LINE.match(t) and len(_SNIFF_PAIR.findall(t)) >= 2
+    )
     return hits / len(lines)

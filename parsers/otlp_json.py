@@ -1,4 +1,4 @@
-"""OTLP/JSON trace exports: one ``ExportTraceServiceRequest`` JSON object per line.
+"""OTLP/JSON trace exports: one ``ExportTraceServiceRequest`` per line, or pretty-printed documents.
 
 This is what the OpenTelemetry Collector file exporter writes
 (``{"resourceSpans":[{"resource":{...},"scopeSpans":[{"scope":{...},"spans":[...]}]}]}``). The same line
@@ -14,14 +14,18 @@ How it works, columnar end to end:
 2. polars normalizes IDs (hex in any case, or protobuf-JSON base64), nanosecond times, kind and status,
    and picks the well-known attributes (HTTP status, database system and statement).
 
-:func:`parse_documents` takes whole JSON documents with the line they start on, so a pretty-printed
-multi-line document can be fed to it once something groups its lines.
+:func:`parse_documents` takes whole JSON documents with the line they start on. A pretty-printed file (the
+examples in opentelemetry-proto, Jaeger's integration fixtures) is one document over many lines:
+:func:`document_starts` tells the reader where documents begin, so the whole document arrives as one chunk,
+and :func:`documents` groups a chunk's lines into documents. The Jaeger and Zipkin JSON parsers share these
+two functions.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 import duckdb
 import polars as pl
@@ -195,12 +199,18 @@ def _unbase64(expr: pl.Expr, pattern: str) -> pl.Expr:
     return pl.when(raw.str.contains(pattern)).then(decoded).otherwise(raw)
 
 
-def _trace_id(expr: pl.Expr) -> pl.Expr:
+def any_trace_id(expr: pl.Expr) -> pl.Expr:
+    """Canonical trace ID from hex in any form or protobuf-JSON base64 (also used by the Jaeger parser)."""
     return ids.trace_id(_unbase64(expr, f"{_B64_16}|{_B64_8}"))
 
 
-def _span_id(expr: pl.Expr) -> pl.Expr:
+def any_span_id(expr: pl.Expr) -> pl.Expr:
+    """Canonical span ID from hex in any form or protobuf-JSON base64."""
     return ids.span_id(_unbase64(expr, _B64_8))
+
+
+_trace_id = any_trace_id
+_span_id = any_span_id
 
 
 def _nanos(expr: pl.Expr) -> pl.Expr:
@@ -210,8 +220,18 @@ def _nanos(expr: pl.Expr) -> pl.Expr:
     return pl.when(ns > 0).then(ns)  # 0 is protobuf's "unset"
 
 
+def timestamp_ns(ns: pl.Expr) -> pl.Expr:
+    """Epoch nanoseconds → ``timestamp[us, UTC]``."""
+    return _timestamp(ns)
+
+
 def _timestamp(ns: pl.Expr) -> pl.Expr:
     return (ns // 1000).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
+def millis(ns: pl.Expr) -> pl.Expr:
+    """Nanoseconds → milliseconds, correctly rounded."""
+    return _millis(ns)
 
 
 def _millis(ns: pl.Expr) -> pl.Expr:
@@ -220,6 +240,11 @@ def _millis(ns: pl.Expr) -> pl.Expr:
     polars divides by a scalar as a multiplication by its reciprocal; parsing ``<ns>e-6`` rounds once.
     """
     return pl.format("{}e-6", ns).cast(pl.Float64)
+
+
+def db_fingerprint(statement: pl.Expr, system: pl.Expr) -> pl.Expr:
+    """The slow-log fingerprint of a span's statement, in the SQL dialect of its ``db.system``."""
+    return _fingerprint(statement, system)
 
 
 def _fingerprint(statement: pl.Expr, system: pl.Expr) -> pl.Expr:
@@ -301,8 +326,11 @@ _EXPORT_HEAD = re.compile(
 )
 
 
+_PRETTY_HEAD = re.compile(r'^[ \t]*"(resourceSpans|batches)"[ \t]*:|^[ \t]*"result"[ \t]*:[ \t]*\{?[ \t]*$')
+
+
 def sniff(head: list[str]) -> float:
-    """High when the non-blank head lines are OTLP trace export objects, 0 for JSON log lines."""
+    """High when the head is OTLP trace export lines or a pretty-printed export; 0 for JSON log lines."""
     lines = [line for line in head if line.strip()]
     if not lines:
         return 0.0
@@ -312,41 +340,157 @@ def sniff(head: list[str]) -> float:
         if _EXPORT_HEAD.match(line)
         or (line.lstrip().startswith("{") and '"resourceSpans"' in line and '"spans"' in line)
     )
-    return 0.95 * hits / len(lines)
+    if hits:
+        return 0.95 * hits / len(lines)
+    # A pretty-printed document: "{" alone, then the top-level key on one of the next lines.
+    text = "\n".join(lines)
+    if lines[0].startswith("{") and any(_PRETTY_HEAD.match(line) for line in lines[1:4]):
+        return 0.9 if '"resourceSpans"' in text or '"batches"' in text else 0.0
+    return 0.0
 
 
 def record_start(lines: pl.Series) -> pl.Series | None:
-    """Every line is one whole export request."""
-    return None
+    """None for JSON lines (every line a whole export); else the lines that open a pretty-printed document."""
+    return document_starts(lines)
 
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
-    """Parse a chunk of export lines: one row per span; blank lines are skipped."""
-    frame = pl.DataFrame({"text": lines.cast(pl.String)}).with_row_index("line_no")
-    docs = frame.filter(pl.col("text").str.strip_chars() != "")  # drops blank and null lines
+    """Parse a chunk of export lines or whole documents: one row per span; blank lines are skipped."""
+    docs, skipped = documents(lines)
     result = parse_documents(docs, ctx)
-    result.skipped_lines = frame.height - docs.height
+    result.skipped_lines = skipped
     return result
+
+
+# --- JSON documents over lines (shared with the Jaeger and Zipkin JSON parsers) ---------------------------
+
+# A line opening (or closing) a top-level document starts at column 0; lines inside a pretty-printed
+# document are indented.
+_OPENS = r"^[\[{]"
+_CLOSES = r"^[\]}]"
+_HEAD_LINES = 5
+
+
+def document_starts(lines: pl.Series) -> pl.Series | None:
+    """Record-start mask for JSON documents, or None when the lines are JSON lines.
+
+    JSON lines: one of the first non-blank lines is a whole object or array at column 0 (``{...}``, ``[...]``;
+    the first may be a truncated or foreign line). Otherwise a line
+    starts a document when it opens one at column 0 and the previous non-blank line closed one at column 0
+    (or there is none), so a pretty-printed document comes whole and concatenated documents split.
+    """
+    text = lines.cast(pl.String).fill_null("").str.strip_chars_end()
+    frame = pl.DataFrame({"t": text}).with_columns(blank=pl.col("t").str.strip_chars() == "")
+    head = frame.filter(~pl.col("blank")).get_column("t").head(_HEAD_LINES).to_list()
+    if not head or any((line[0] + line[-1]) in ("{}", "[]") for line in head):
+        return None
+    closed = pl.when(~pl.col("blank")).then(pl.col("t").str.contains(_CLOSES))
+    return frame.select(
+        (pl.col("t").str.contains(_OPENS) & closed.forward_fill().shift(1).fill_null(True)).alias("start")
+    ).to_series()
+
+
+def documents(lines: pl.Series) -> tuple[pl.DataFrame, int]:
+    """The JSON documents of a chunk and the number of blank lines.
+
+    Returns a frame of ``line_no`` (0-based line of the document's first non-blank line), ``text`` (its
+    non-blank lines joined by newlines) and ``n_lines`` (how many non-blank lines it spans). In JSON-lines
+    mode every non-blank line is a document.
+    """
+    frame = pl.DataFrame({"text": lines.cast(pl.String)}).with_row_index("line_no")
+    frame = frame.with_columns(
+        pl.col("line_no").cast(pl.Int64),
+        blank=pl.col("text").is_null() | (pl.col("text").str.strip_chars() == ""),
+    )
+    starts = document_starts(lines)
+    if starts is None:
+        docs = frame.filter(~pl.col("blank")).select("line_no", "text", n_lines=pl.lit(1, dtype=pl.Int64))
+    else:
+        docs = (
+            frame.with_columns(doc=starts.cum_sum())
+            .filter(~pl.col("blank"))
+            .group_by("doc", maintain_order=True)
+            .agg(
+                pl.col("line_no").first(),
+                pl.col("text").str.join("\n"),
+                pl.len().cast(pl.Int64).alias("n_lines"),
+            )
+            .drop("doc")
+        )
+    return docs, int(frame.get_column("blank").sum())
+
+
+def strict_json_problem(docs: pl.DataFrame) -> pl.Series:
+    """Why each multi-line document is not strict JSON (null when it is, and for one-line documents).
+
+    DuckDB's reader accepts trailing commas and NaN; a pretty-printed file with a trailing comma is a broken
+    export and must be reported. One ``json.loads`` per multi-line document (there are few of them).
+    """
+
+    def problem(text: str) -> str | None:
+        try:
+            json.loads(text)
+        except ValueError as err:
+            return f"invalid JSON: {err}"
+        return None
+
+    multi = (
+        (docs.get_column("n_lines") > 1) if "n_lines" in docs.columns else pl.Series([False] * docs.height)
+    )
+    texts = docs.get_column("text").to_list()
+    reasons = [problem(t) if m else None for t, m in zip(texts, multi.to_list(), strict=True)]
+    return pl.Series("reason", reasons, dtype=pl.String)
 
 
 def parse_documents(docs: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     """Parse whole JSON documents: ``docs`` has ``text`` and ``line_no`` (0-based line where it starts).
 
-    Line accounting counts documents: a document is a record line when it yields a span or is a valid export
-    with no spans, else a reject line. ``skipped_lines`` is left at 0 for the caller to fill.
+    ``docs`` may also have ``n_lines`` (the lines a document spans, default 1). Line accounting counts those
+    lines: a document's lines are record lines when it yields a span or is a valid export with no spans,
+    else reject lines. ``skipped_lines`` is left at 0 for the caller to fill.
     """
-    docs = docs.select(pl.col("line_no").cast(pl.Int64), pl.col("text").cast(pl.String))
-    spans = _normalize(_decode(docs)).with_columns(_missing_id_reason().alias("reason"))
+    docs = prepare_documents(docs)
+    valid = docs.filter(pl.col("reason").is_null())
+    spans = _normalize(_decode(valid)).with_columns(_missing_id_reason().alias("reason"))
+    return finish_documents(docs, spans, _spanless_problem, ctx, name)
+
+
+def prepare_documents(docs: pl.DataFrame) -> pl.DataFrame:
+    """``line_no``, ``text``, ``n_lines`` and ``reason`` (why a multi-line document is not strict JSON)."""
+    n_lines = pl.col("n_lines") if "n_lines" in docs.columns else pl.lit(1)
+    docs = docs.select(
+        pl.col("line_no").cast(pl.Int64),
+        pl.col("text").cast(pl.String),
+        n_lines.cast(pl.Int64).alias("n_lines"),
+    )
+    return docs.with_columns(strict_json_problem(docs))
+
+
+def finish_documents(
+    docs: pl.DataFrame,
+    spans: pl.DataFrame,
+    spanless_problem: Callable[[str], str | None],
+    ctx: ParseContext,
+    fmt: str,
+) -> ParseResult:
+    """Records, rejects and line accounting from decoded documents.
+
+    ``docs`` comes from :func:`prepare_documents`; ``spans`` has canonical span columns, ``line_no`` and
+    ``reason`` (why a span is dropped, null to keep it). A document without any span row goes through
+    ``spanless_problem`` (its text → why it is rejected, or None for a valid export with no spans).
+    """
     good = spans.filter(pl.col("reason").is_null())
     bad_spans = spans.filter(pl.col("reason").is_not_null()).select("line_no", "reason")
 
     # Documents without a single span row are rare (empty exports, garbage): explain them one by one.
     spanless = docs.join(spans.select("line_no").unique(), on="line_no", how="anti")
-    spanless = spanless.with_columns(
-        pl.Series(
-            "reason", [_spanless_problem(t) for t in spanless.get_column("text").to_list()], dtype=pl.String
+    problems = [
+        reason if reason is not None else spanless_problem(text)
+        for text, reason in zip(
+            spanless.get_column("text").to_list(), spanless.get_column("reason").to_list(), strict=True
         )
-    )
+    ]
+    spanless = spanless.with_columns(pl.Series("reason", problems, dtype=pl.String))
     empty_exports = spanless.filter(pl.col("reason").is_null())
 
     rejects = pl.concat(
@@ -354,16 +498,19 @@ def parse_documents(docs: pl.DataFrame, ctx: ParseContext) -> ParseResult:
             spanless.filter(pl.col("reason").is_not_null()).select(
                 "line_no", "reason", pl.col("text").alias("raw")
             ),
-            bad_spans.join(docs, on="line_no").select("line_no", "reason", pl.col("text").alias("raw")),
+            bad_spans.join(docs.select("line_no", "text"), on="line_no").select(
+                "line_no", "reason", pl.col("text").alias("raw")
+            ),
         ]
     ).sort("line_no", maintain_order=True)
 
-    record_lines = good.get_column("line_no").n_unique() + empty_exports.height
+    kept = pl.concat([good.select("line_no").unique(), empty_exports.select("line_no")])
+    record_lines = int(docs.join(kept, on="line_no", how="semi").get_column("n_lines").sum())
     return ParseResult(
-        records=base.finish(good, ctx, name, schema.SPANS),
-        rejects=base.rejects_frame(rejects, ctx, name),
+        records=base.finish(good, ctx, fmt, schema.SPANS),
+        rejects=base.rejects_frame(rejects, ctx, fmt),
         record_lines=record_lines,
-        reject_lines=docs.height - record_lines,
+        reject_lines=int(docs.get_column("n_lines").sum()) - record_lines,
         skipped_lines=0,
         notes={"spans": good.height, "rejected_spans": bad_spans.height},
     )

@@ -7,6 +7,7 @@ Each module listed here provides the :class:`parsers.base.Parser` contract as mo
 from __future__ import annotations
 
 from parsers import (
+    jaeger_json,
     json_lines,
     logfmt,
     mysql_slow,
@@ -16,6 +17,8 @@ from parsers import (
     postgres_csv,
     postgres_json,
     spring,
+    text,
+    zipkin_json,
 )
 from parsers.base import Parser
 
@@ -29,6 +32,9 @@ _MODULES: tuple[Parser, ...] = (
     postgres_csv,
     postgres_json,
     otlp_json,
+    jaeger_json,
+    zipkin_json,
+    text,  # the fallback: its sniff stays below every specific format's
 )
 
 REGISTRY: dict[str, Parser] = {p.name: p for p in _MODULES}
@@ -50,4 +56,7 @@ ALIASES: dict[str, str] = {
     "pg-json": "postgresql-json",
     "cnpg": "postgresql-json",
     "otlp": "otlp-json",
+    "jaeger": "jaeger-json",
+    "zipkin": "zipkin-json",
+    "plain": "text",
 }

@@ -127,7 +127,15 @@ def detect(
     best_score, best = scores[0]
     if best_score < MIN_SCORE:
         return Detection(None, best_score, True, "no parser recognises it")
-    runner_score, runner = scores[1] if len(scores) > 1 else (0.0, "")
+    # a fallback parser (generic text) loses a near tie instead of making it ambiguous
+    rivals = [(s, n) for s, n in scores[1:] if not getattr(table[n], "fallback", False)]
+    if getattr(table[best], "fallback", False) and rivals and best_score - rivals[0][0] < TIE_MARGIN:
+        return (
+            Detection(rivals[0][1], rivals[0][0], True)
+            if rivals[0][0] >= MIN_SCORE
+            else Detection(best, best_score, True)
+        )
+    runner_score, runner = rivals[0] if rivals else (0.0, "")
     if runner_score >= MIN_SCORE and best_score - runner_score < TIE_MARGIN:
         raise InputError(
             f"{path}: format is ambiguous between {best!r} ({best_score:.2f}) "

@@ -59,3 +59,12 @@ def test_an_explicit_format_wins_over_detection() -> None:
     file = InputFile(SAMPLE / "api-gateway/access.log", "access.log", "logfmt", None, "UTC", True)
     det = choose(file)
     assert (det.format, det.detected) == ("logfmt", False)
+
+
+def test_the_fallback_parser_loses_a_near_tie_instead_of_making_it_ambiguous(tmp_path: Path) -> None:
+    fallback = _Fake("text", 0.6)
+    fallback.fallback = True  # type: ignore[attr-defined]
+    table: dict[str, Any] = {"text": fallback, "beta": _Fake("beta", 0.55)}
+    assert detect(_file(tmp_path), parsers=table).format == "beta"
+    table = {"text": fallback, "beta": _Fake("beta", 0.2)}
+    assert detect(_file(tmp_path), parsers=table).format == "text"

@@ -570,3 +570,45 @@ def test_corpus_jaeger_integration_fixtures() -> None:
     assert got.filter(~pl.col("trace_id").str.contains("^[0-9a-f]{32}$")).is_empty()
     assert got.filter(~pl.col("span_id").str.contains("^[0-9a-f]{16}$")).is_empty()
     assert got.get_column("start_ts").null_count() == 0
+
+
+# --- pretty-printed documents -------------------------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_corpus_pretty_printed_documents_come_whole() -> None:
+    for relative in ("opentelemetry-proto/examples/trace.json", "tempo/pkg/tempopb/trace.json"):
+        path = corpus(relative)
+        lines = path.read_text().splitlines()
+        mask = otlp_json.record_start(pl.Series(lines))
+        assert mask is not None and mask.to_list() == [True] + [False] * (len(lines) - 1)
+        assert otlp_json.sniff(lines[:20]) >= 0.9
+        result = parse(lines)
+        got = rows(result)
+        assert len(got) == count_spans(json.loads(path.read_text())) == 1
+        assert result.record_lines == len(lines)
+        assert got[0]["source_line"] == 1
+        assert got[0]["trace_id"] == "5b8efff798038103d269b633813fc60c"
+
+
+@pytest.mark.corpus
+def test_corpus_jaeger_integration_fixtures_pretty_printed() -> None:
+    folder = corpus("jaeger/internal/storage/integration/fixtures/traces")
+    for path in sorted(folder.glob("*.json")):
+        lines = path.read_text().splitlines()
+        result = parse(lines)
+        assert result.records.num_rows == count_spans(json.loads(path.read_text())), path.name
+        assert (result.record_lines, result.reject_lines) == (len(lines), 0)
+
+
+def test_pretty_printed_trailing_comma_is_a_reject() -> None:
+    lines = ["{", '  "resourceSpans": [],', "}"]
+    result = parse(lines)
+    assert result.reject_lines == 3
+    assert next(r["reason"] for r in reject_rows(result)).startswith("invalid JSON")
+
+
+def test_sniff_pretty_printed_but_not_jaeger_or_zipkin() -> None:
+    assert otlp_json.sniff(["{", '  "resourceSpans": [', "    {"]) >= 0.9
+    assert otlp_json.sniff(["{", '  "data": [', '    {"traceID": "1"']) == 0.0
+    assert otlp_json.sniff(["[", "  {", '    "traceId": "4bf92f3577b34da6",']) == 0.0
