@@ -318,8 +318,15 @@ def record_start(lines: pl.Series) -> pl.Series | None:
 _SNIFF_KEYS = {a.pointer[0] for col in ("ts", "level", "message") for a in _ALIASES[col]}
 
 
+_WRAPPER_KEYS = {"log", "stream", "time", "attrs"}  # Docker json-file: the docker-json parser unwraps these
+GENERIC = (
+    0.8  # a specific JSON format (PostgreSQL jsonlog, CloudNativePG, Docker) must win over plain JSON logs
+)
+
+
 def sniff(head: list[str]) -> float:
-    """Share of non-blank lines that are JSON objects with a time, level or message key."""
+    """Share of non-blank lines that are JSON objects with a time, level or message key, scaled to
+    :data:`GENERIC`: any JSON object with a timestamp fits here, so a specific JSON shape wins."""
     lines = [h.strip() for h in head if h.strip()]
     if not lines:
         return 0.0
@@ -331,6 +338,10 @@ def sniff(head: list[str]) -> float:
             obj = json.loads(text)
         except ValueError:
             continue
-        if isinstance(obj, dict) and _SNIFF_KEYS & obj.keys():
+        if (
+            isinstance(obj, dict)
+            and _SNIFF_KEYS & obj.keys()
+            and not ("log" in obj and obj.keys() <= _WRAPPER_KEYS)
+        ):
             hits += 1
-    return hits / len(lines)
+    return GENERIC * hits / len(lines)

@@ -7,6 +7,9 @@ Each module listed here provides the :class:`parsers.base.Parser` contract as mo
 from __future__ import annotations
 
 from parsers import (
+    cri,
+    docker_json,
+    envoy,
     jaeger_json,
     json_lines,
     logfmt,
@@ -27,6 +30,9 @@ _MODULES: tuple[Parser, ...] = (
     logfmt,
     spring,
     nginx,
+    envoy,
+    docker_json,
+    cri,
     mysql_slow,
     postgres,
     postgres_csv,
@@ -45,6 +51,11 @@ ALIASES: dict[str, str] = {
     "logback": "spring",
     "access": "nginx",
     "nginx-access": "nginx",
+    "envoy-access": "envoy",
+    "istio": "envoy",
+    "docker": "docker-json",
+    "k8s": "cri",
+    "containerd": "cri",
     "mysql": "mysql-slow",
     "slowlog": "mysql-slow",
     "postgres": "postgresql",

@@ -1,0 +1,99 @@
+"""Docker ``json-file`` container logs, unwrapped: the application's own lines inside, in their own format.
+
+    {"log":"2026-11-17T15:32:05.245+01:00 ERROR [order-service,...] ... : upstream service error\\n",
+     "stream":"stdout","time":"2026-11-17T14:32:05.245612345Z"}
+
+Each line is one JSON object (decoded by DuckDB, columnar) whose ``log`` is one line of the container's
+stdout or stderr with its ``\\n``. Docker cuts lines longer than 16 KB into pieces: a ``log`` that does not
+end with ``\\n`` continues in the stream's next record, and the pieces are joined. The inner lines are then
+read by the registered log parser that recognises them (Spring with its stack traces, JSON, logfmt, nginx,
+...; see :mod:`parsers.container_common`), or as plain text stamped with Docker's ``time``. ``format`` is
+``docker-json+<inner>``. Lines that are not JSON objects with a ``log`` string are rejected.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import polars as pl
+
+from parsers import container_common
+from parsers.base import Kind, ParseContext, ParseResult
+
+name = "docker-json"
+kind: Kind = "logs"
+description = "Docker json-file container logs ({log, stream, time}); the inner lines in their own format"
+example = (
+    '{"log":"2026-11-17T15:32:05.245+01:00 ERROR [order-service,4bf92f3577b34da6a3ce929d0e0e4736,'
+    "00f067aa0ba902b7] 1 --- [nio-8080-exec-7] c.e.order.web.OrderController            : "
+    'upstream service error\\n","stream":"stdout","time":"2026-11-17T14:32:05.245612345Z"}'
+)
+
+
+def _decode(lines: pl.Series) -> pl.DataFrame:
+    """The wrapper fields of every line (:data:`parsers.container_common.DECODED`)."""
+    df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("line_no")
+    line = pl.col("line")
+    df = df.with_columns(blank=line.is_null() | ~line.str.contains("[^ \t\r]").fill_null(False))
+    with duckdb.connect() as con:
+        con.register("lines_in", df.filter(~pl.col("blank")).select("line_no", "line").to_arrow())
+        # TRY: an invalid line gives NULL instead of failing the whole query
+        fields = con.sql(
+            "SELECT line_no, valid, typ = 'OBJECT' AS obj, v[1] AS log, v[2] AS stream, v[3] AS time FROM ("
+            "SELECT line_no, json_valid(line) AS valid, try(json_type(line)) AS typ, "
+            "try(json_extract_string(line, ['$.log', '$.stream', '$.time'])) AS v FROM lines_in)"
+        ).pl()
+    df = df.join(fields.with_columns(pl.col("line_no").cast(pl.UInt32)), on="line_no", how="left")
+    log = pl.col("log")
+    reason = (
+        pl.when(pl.col("blank"))
+        .then(None)
+        .when(~pl.col("valid"))
+        .then(pl.lit("invalid JSON"))
+        .when(~pl.col("obj"))
+        .then(pl.lit("not a JSON object"))
+        .when(log.is_null())
+        .then(pl.lit("not a Docker json-file record: no log"))
+        .when(pl.col("time").is_null())
+        .then(pl.lit("not a Docker json-file record: no time"))
+    )
+    complete = log.str.ends_with("\n")
+    return df.select(
+        "line_no",
+        "line",
+        "blank",
+        reason.alias("reason"),
+        log.str.strip_suffix("\n").str.strip_suffix("\r").alias("text"),
+        pl.col("stream"),
+        (~complete).alias("partial"),
+        pl.col("time"),
+    )
+
+
+def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
+    """Parse a chunk of Docker json-file lines into LOGS records (of the inner format) and rejects."""
+    return container_common.parse(_decode(lines), ctx, name)
+
+
+def record_start(lines: pl.Series) -> pl.Series | None:
+    """Lines where no piece of a long line is open and the inner format starts a record."""
+    return container_common.record_start(_decode(lines))
+
+
+def sniff(head: list[str]) -> float:
+    """Share of non-blank lines that are JSON objects with a string ``log`` and a ``stream`` or ``time``."""
+    lines = [h.strip() for h in head if h.strip()]
+    if not lines:
+        return 0.0
+    hits = 0
+    for text in lines:
+        if not (text.startswith("{") and text.endswith("}")):
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and isinstance(obj.get("log"), str) and ({"stream", "time"} & obj.keys()):
+            hits += 1
+    return hits / len(lines)
