@@ -319,11 +319,11 @@ def test_pt_windows_banner_and_replication_user(corpora: Path) -> None:
     assert (result.records.num_rows, result.skipped_lines, result.rejects.num_rows) == (1, 3, 0)
     [slave] = rows(parse_file(corpora / PT / "slow032.txt"))  # `# User@Host: [SQL_SLAVE] @  []`
     assert (slave["db_user"], slave["client_host"]) == ("SQL_SLAVE", None)
-    # `[SQL_SLAVE][[SQL_SLAVE]]`, and no time anywhere in the file: read, then rejected for want of a time
+    # `[SQL_SLAVE][[SQL_SLAVE]]`, and no time anywhere in the file: still a statement, with a null ts
     result = parse_file(corpora / PT / "slow032-rewritten.txt")
-    assert rejects(result) == [
-        (1, "no timestamp: no '# Time:', SET timestamp= or Start: in this entry or before it")
-    ]
+    assert rejects(result) == []
+    [untimed] = rows(result)
+    assert untimed["ts"] is None and untimed["duration_ms"] is not None and untimed["db_user"] == "SQL_SLAVE"
 
 
 @pytest.mark.corpus
