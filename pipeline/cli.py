@@ -343,11 +343,13 @@ def formats(config_path: Path | None) -> None:
     from pipeline.discover import parser_table
 
     cfg = config_mod.load(config_path) if config_path else None
-    for name, parser in parser_table(cfg).items():
+    table = parser_table(cfg)
+    width = max(len(name) for name in table) + 2
+    for name, parser in table.items():
         aliases = sorted(a for a, target in ALIASES.items() if target == name)
         also = f" (also: {', '.join(aliases)})" if aliases else ""
-        click.echo(f"{name:<12} {parser.kind:<13} {parser.description}{also}")
-        click.echo(f"{'':<12} example: {parser.example}")
+        click.echo(f"{name:<{width}}{parser.kind:<14}{parser.description}{also}")
+        click.echo(f"{'':<{width}}example: {parser.example}")
 
 
 @main.command()

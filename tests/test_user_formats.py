@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -94,4 +95,4 @@ def test_formats_lists_user_defined_formats_from_the_config(tmp_path: Path) -> N
     (tmp_path / "tracejoin.toml").write_text(SKYWALKING)
     result = invoke("formats", "--config", tmp_path / "tracejoin.toml")
     assert result.exit_code == 0
-    assert "skywalking   logs          user-defined regex format (config file)" in result.output
+    assert re.search(r"^skywalking +logs +user-defined regex format \(config file\)$", result.output, re.M)
