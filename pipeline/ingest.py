@@ -8,8 +8,11 @@ mid-run leaves the previous staging intact.
 from __future__ import annotations
 
 import json
+import os
 import shutil
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parsers import schema
-from parsers.base import ParseContext, Parser
+from parsers.base import ParseContext, Parser, ParseResult
 from pipeline import reader
 from pipeline.discover import InputFile, choose, resolve_format
 from pipeline.paths import MANIFEST, STAGING
@@ -84,6 +87,40 @@ class _Writers:
                 pq.write_table(schema.empty(schema.SCHEMAS[name]), self.directory / f"{name}.parquet")
 
 
+WORKERS = min(4, os.cpu_count() or 1)
+
+
+def parse_chunks(
+    path: Path,
+    parser: Parser,
+    context: Callable[[int], ParseContext],
+    workers: int = WORKERS,
+    block_bytes: int = reader.BLOCK_BYTES,
+) -> Iterator[tuple[int, ParseResult]]:
+    """Parse a file's chunks, ``workers`` at a time; yield ``(lines in chunk, result)`` in file order.
+
+    polars and DuckDB release the GIL while they work, so threads use every core. At most ``workers + 1``
+    chunks are in flight, which keeps memory bounded by the chunk size whatever the file size.
+    """
+    chunks = reader.iter_records(path, parser.record_start, block_bytes)
+    if workers <= 1:
+        for chunk in chunks:
+            yield len(chunk.lines), parser.parse(chunk.lines, context(chunk.first_line))
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[int, Future[ParseResult]]] = deque()
+        for chunk in chunks:
+            pending.append(
+                (len(chunk.lines), pool.submit(parser.parse, chunk.lines, context(chunk.first_line)))
+            )
+            if len(pending) > workers:
+                n, future = pending.popleft()
+                yield n, future.result()
+        while pending:
+            n, future = pending.popleft()
+            yield n, future.result()
+
+
 def ingest_file(file: InputFile, writers: _Writers, parsers: Mapping[str, Parser] | None = None) -> FileStats:
     """Parse one file chunk by chunk; stream its records and rejects to the writers."""
     det = choose(file, parsers)
@@ -93,12 +130,14 @@ def ingest_file(file: InputFile, writers: _Writers, parsers: Mapping[str, Parser
         stats.skipped_lines = stats.lines
         return stats
     parser = resolve_format(det.format, parsers)
-    for chunk in reader.iter_records(file.path, parser.record_start):
-        ctx = ParseContext(file.source_file, chunk.first_line, file.service, file.timezone)
-        result = parser.parse(chunk.lines, ctx)
+
+    def context(first_line: int) -> ParseContext:
+        return ParseContext(file.source_file, first_line, file.service, file.timezone)
+
+    for n_lines, result in parse_chunks(file.path, parser, context):
         writers.write(parser.kind, result.records)
         writers.write("rejects", result.rejects)
-        stats.lines += len(chunk.lines)
+        stats.lines += n_lines
         stats.records += result.records.num_rows
         stats.record_lines += result.record_lines
         stats.rejects += result.rejects.num_rows

@@ -89,3 +89,25 @@ def test_config_sources_name_format_service_and_symptoms(tmp_path: Path) -> None
     con.close()
     assert services == [("edge",)]
     assert symptoms > 0
+
+
+@pytest.mark.parametrize("sample", ["order-service/order-service.log", "traces/otelcol-traces.json"])
+def test_parsing_chunks_in_parallel_gives_the_same_records_in_the_same_order(sample: str) -> None:
+    import pyarrow as pa
+
+    from parsers.base import ParseContext
+    from pipeline.discover import detect, resolve_format
+    from pipeline.ingest import parse_chunks
+
+    path = SAMPLE / sample
+    parser = resolve_format(detect(path).format or "")
+    runs = []
+    for workers in (1, 3):
+        results = list(
+            parse_chunks(path, parser, lambda first: ParseContext(sample, first), workers, 64 * 1024)
+        )
+        assert len(results) > 5  # really several chunks
+        runs.append((sum(n for n, _ in results), pa.concat_tables([r.records for _, r in results])))
+    (lines_1, serial), (lines_3, parallel) = runs
+    assert lines_1 == lines_3 == sum(1 for _ in path.open())
+    assert serial.equals(parallel)
