@@ -213,11 +213,16 @@ _trace_id = any_trace_id
 _span_id = any_span_id
 
 
-def _nanos(expr: pl.Expr) -> pl.Expr:
-    """Epoch nanoseconds from JSON text (``"1544712660000000000"``, or a number, even in ``1.5e18`` form)."""
+def nanos(expr: pl.Expr) -> pl.Expr:
+    """Epoch nanoseconds from JSON text (``"1544712660000000000"``, or a number, even in ``1.5e18`` form).
+
+    Null for 0 (protobuf's "unset"), negative, NaN or out-of-range values (DuckDB accepts NaN in JSON).
+    """
     text = expr.str.strip_chars()
-    ns = pl.coalesce(text.cast(pl.Int64, strict=False), text.cast(pl.Float64, strict=False).cast(pl.Int64))
-    return pl.when(ns > 0).then(ns)  # 0 is protobuf's "unset"
+    real = text.cast(pl.Float64, strict=False)
+    in_range = pl.when(real.is_finite() & (real.abs() < 9.2e18)).then(real)
+    ns = pl.coalesce(text.cast(pl.Int64, strict=False), in_range.cast(pl.Int64, strict=False))
+    return pl.when(ns > 0).then(ns)
 
 
 def timestamp_ns(ns: pl.Expr) -> pl.Expr:
@@ -258,7 +263,7 @@ def _fingerprint(statement: pl.Expr, system: pl.Expr) -> pl.Expr:
 
 def _normalize(raw: pl.DataFrame) -> pl.DataFrame:
     """Raw span rows from DuckDB → canonical columns (plus ``line_no`` and the raw ID text for rejects)."""
-    start_ns, end_ns = _nanos(pl.col("start_raw")), _nanos(pl.col("end_raw"))
+    start_ns, end_ns = nanos(pl.col("start_raw")), nanos(pl.col("end_raw"))
     kind_text = pl.col("kind_raw").str.strip_chars()
     event = pl.element().struct
     link = pl.element().struct
@@ -282,7 +287,7 @@ def _normalize(raw: pl.DataFrame) -> pl.DataFrame:
         pl.col("events_raw")
         .list.eval(
             pl.struct(
-                _timestamp(_nanos(event.field("time"))).alias("ts"),
+                _timestamp(nanos(event.field("time"))).alias("ts"),
                 event.field("name"),
                 event.field("attributes"),
             )

@@ -16,6 +16,7 @@ from parsers import (
     mysql_slow,
     nginx,
     otlp_json,
+    otlp_logs,
     postgres,
     postgres_csv,
     postgres_json,
@@ -38,6 +39,7 @@ _MODULES: tuple[Parser, ...] = (
     postgres_csv,
     postgres_json,
     otlp_json,
+    otlp_logs,
     jaeger_json,
     zipkin_json,
     text,  # the fallback: its sniff stays below every specific format's
@@ -67,6 +69,7 @@ ALIASES: dict[str, str] = {
     "pg-json": "postgresql-json",
     "cnpg": "postgresql-json",
     "otlp": "otlp-json",
+    "otlp-log": "otlp-logs",
     "jaeger": "jaeger-json",
     "zipkin": "zipkin-json",
     "plain": "text",
