@@ -20,10 +20,21 @@ statement text) continue the previous entry. The ``log_line_prefix`` is read fro
 ``[pid]``, ``user=``/``db=``/``app=``/``client=``/``host=``, ``%u@%d``, RDS-style ``:%h:%u@%d:[%p]:``.
 ``ts`` is the statement start (log time minus duration), ``end_ts`` the log time. Zone abbreviations map
 to fixed offsets; an unknown or missing zone takes ``ctx.timezone`` (counted in ``tz_assumed``).
+
+Through syslog (``Feb 11 13:15:40 host postgres[10819]: [7-1] <prefix> LOG:  ...``) or Heroku logplex
+(``2019-03-14T00:23:00+00:00 app[postgres.4821]: [GREEN] [20-1]  ... LOG:  ...``): ``[N-k]`` is line k of
+message N; lines of the same (pid, N) join their entry even when other processes' lines interleave (and
+chunks are never cut inside such a message); ``#011`` is a TAB; a ``[N-k]`` line with its own prefix +
+severity (DETAIL, HINT, ...) starts an entry of its own. Other programs' syslog lines are skipped. Syslog
+times have no year and no zone: the year is ``ctx.year`` (the year of the chunk's first line) or else the
+fixed :data:`FALLBACK_YEAR` (never the wall clock; counted in ``notes["year_assumed"]``), plus one at each
+month that goes down within the chunk (December -> January); the zone is ``ctx.timezone``. A time in the
+``log_line_prefix`` (``%t``/``%m``) wins over the syslog time.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -32,7 +43,10 @@ from parsers.base import Kind, ParseContext, ParseResult
 
 name = "postgresql"
 kind: Kind = "slow_queries"
-description = "PostgreSQL stderr log: log_min_duration_statement, log_statement + log_duration, lock waits"
+description = (
+    "PostgreSQL stderr/syslog/Heroku logplex log: log_min_duration_statement, log_statement + log_duration, "
+    "lock waits"
+)
 example = "2026-11-17 14:32:05.238 UTC [4711] shop@shop LOG:  duration: 190.512 ms  statement: SELECT 1"
 
 ENGINE = "postgresql"
@@ -178,13 +192,17 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
     return ev.join(recs, on="entry", how="left")
 
 
-def build(ev: pl.DataFrame, ctx: ParseContext, fmt: str, stray: pl.DataFrame | None = None) -> ParseResult:
+def build(
+    ev: pl.DataFrame, ctx: ParseContext, fmt: str, stray: pl.DataFrame | None = None, skipped: int = 0
+) -> ParseResult:
     """Records and rejects from parsed log entries (one row each, in file order).
 
     ``ev`` columns: ``entry`` (increasing), ``line_no``, ``n_lines``, ``raw``, ``reason`` (non-null: reject
     the entry), ``ts_text``, ``zone``, ``session``, ``pid``, ``sev``, ``msg``, ``detail``, ``db_user``,
     ``db``, ``client_host`` and any of :data:`EXTRA_ATTRIBUTES`. ``stray``: lines outside any entry
-    (``line_no``, ``raw``; blank ones are skipped, others rejected).
+    (``line_no``, ``raw``; blank ones are skipped, others rejected). ``skipped``: lines left out before
+    (other programs' syslog lines). An optional boolean column ``year_assumed`` is counted in
+    ``notes["year_assumed"]`` over the records.
     """
     for col in EXTRA_ATTRIBUTES:
         if col not in ev.columns:
@@ -265,7 +283,7 @@ def build(ev: pl.DataFrame, ctx: ParseContext, fmt: str, stray: pl.DataFrame | N
         bad_rec.select(pl.col("line_no").cast(pl.Int64), "reason", "raw"),
     ]
     rejects = pl.concat(reject_frames).sort("line_no")
-    total = int(ev["n_lines"].sum()) + int(bad["n_lines"].sum()) + stray.height
+    total = int(ev["n_lines"].sum()) + int(bad["n_lines"].sum()) + stray.height + skipped
     record_lines = int(good["n_all"].sum())
     reject_lines = int(bad["n_lines"].sum()) + int(bad_rec["n_all"].sum()) + stray_bad.height
     return ParseResult(
@@ -275,6 +293,7 @@ def build(ev: pl.DataFrame, ctx: ParseContext, fmt: str, stray: pl.DataFrame | N
         reject_lines=reject_lines,
         skipped_lines=total - record_lines - reject_lines,
         tz_assumed=int(good["tz_assumed"].sum()),
+        notes={"year_assumed": int(good["year_assumed"].sum())} if "year_assumed" in good.columns else {},
     )
 
 
@@ -297,10 +316,11 @@ _LINE = (
     rf"^(?:<[ \t]*)?({TS_TEXT})(?: ?({_ZONE})([ \]>]|:[^ \t]))?(|.*?[ :\]>])"
     rf"({SEVERITIES}):[ \t]+((?s:.*))$"
 )
-_USER = r"(?:^|[ ,:\]\[])(?:user|usr)=([^, \t\]]*)"
-_DB = r"(?:^|[ ,:\]\[])(?:db|database)=([^, \t\]]*)"
-_APP = r"(?:^|[ ,:\]\[])(?:app|appli|application_name)=([^,\]]*)"
-_CLIENT = r"(?:^|[ ,:\]\[])(?:client|host|remote)=([^, \t\]]*)"
+_BRACKETED = r"\[[a-z]+\]|"  # [unknown], [local]: whole, not cut at the `]`
+_USER = rf"(?:^|[ ,:\]\[])(?:user|usr)=({_BRACKETED}[^, \t\]]*)"
+_DB = rf"(?:^|[ ,:\]\[])(?:db|database)=({_BRACKETED}[^, \t\]]*)"
+_APP = rf"(?:^|[ ,:\]\[])(?:app|appli|application_name)=({_BRACKETED}[^,\]]*)"
+_CLIENT = rf"(?:^|[ ,:\]\[])(?:client|host|remote)=({_BRACKETED}[^, \t\]]*)"
 _USER_AT_DB = r"(?:^|[ \]:])([^ \t@:\[\]=,]*|\[unknown\])@([^ \t@:\[\]=,]*|\[unknown\])(?:[ :]|$)"
 _COLON_CLIENT = r"^:([^:@\[ ]+?)(?:\([0-9]+\))?:"
 
@@ -324,12 +344,83 @@ def prefix_fields(rest: pl.Expr) -> dict[str, pl.Expr]:
     }
 
 
+# --- syslog and Heroku logplex ----------------------------------------------------------------------------
+
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}
+# Year of syslog times when ``ctx.year`` is not given: fixed (never the wall clock, so a run is repeatable),
+# a leap year (``Feb 29`` reads) and far from any real trace, so a wrong year cannot link by time.
+FALLBACK_YEAR = 2000
+_SYSLOG_TS = r"[A-Z][a-z]{2} +[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+_ISO_TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+_ISO_ZONE = r"Z|[+-][0-9]{2}:?[0-9]{2}"
+_TAG = r"\[([0-9]+)-([0-9]+)\](?: |$)"
+# time (BSD or RFC 3339), host, program[pid]:, optional [N-k] tag (syslog_sequence_numbers), text
+_SYSLOG = (
+    rf"^(?:({_SYSLOG_TS})|({_ISO_TS})({_ISO_ZONE})) ([^ ]+) ([^ \[\]:]+)\[([0-9]+)\]: (?:{_TAG})?((?s:.*))$"
+)
+# time, optional drain token, app[postgres.PID], optional [COLOR] attachment, [N-k] tag, text
+_LOGPLEX = (
+    rf"^({_ISO_TS})({_ISO_ZONE})(?: ([^ ]+))? app\[postgres\.([0-9]+)\]:? (?:\[[A-Z0-9_]+\] )?{_TAG}"
+    r"((?s:.*))$"
+)
+_PREFIX_SEV = rf"^(|.*?[ :\]>])({SEVERITIES}):[ \t]+((?s:.*))$"
+
+
+def _syslog_lines(lines: pl.Series) -> pl.DataFrame:
+    """Per line: ``pg`` (a PostgreSQL syslog/logplex line), ``other`` (another program's syslog line), the
+    BSD time ``mon_ts``, the RFC 3339 ``iso_ts`` + ``iso_zone``, ``pid``, ``seq`` (N), ``part`` (k), ``text``
+    (``#011`` -> TAB)."""
+    line = pl.col("line")
+    sl = line.str.extract_groups(_SYSLOG).struct
+    lp = line.str.extract_groups(_LOGPLEX).struct
+    df = pl.DataFrame({"line": lines}).select(
+        mon_ts=sl.field("1"),
+        iso_ts=pl.coalesce(sl.field("2"), lp.field("1")),
+        iso_zone=pl.coalesce(sl.field("3"), lp.field("2")),
+        prog=sl.field("5"),
+        pid=pl.coalesce(sl.field("6"), lp.field("4")),
+        seq=pl.coalesce(sl.field("7"), lp.field("5")),
+        part=pl.coalesce(sl.field("8"), lp.field("6")).cast(pl.Int64),
+        text=pl.coalesce(sl.field("9"), lp.field("7")),
+        logplex=lp.field("1").is_not_null(),
+    )
+    pg = pl.col("logplex") | pl.col("seq").is_not_null() | pl.col("prog").str.contains("(?i)postgres")
+    return df.with_columns(
+        pg=pg.fill_null(False),
+        other=(pl.col("pid").is_not_null() & ~pg).fill_null(False),
+        text=pl.col("text").str.replace_all("#011", "\t", literal=True),
+    )
+
+
+def _uncuttable(tags: pl.DataFrame) -> pl.Series:
+    """Lines between the first line of a tagged message and its last continuation (other processes' lines
+    may interleave): a chunk must not be cut there."""
+    n = tags.height
+    spans = (
+        tags.with_row_index("i")
+        .with_columns(key=pl.concat_str("pid", "seq", separator="/"))
+        .with_columns(
+            first=pl.when(pl.col("part") == 1).then(pl.col("i")).forward_fill().over("key"),
+        )
+        .filter((pl.col("part") > 1) & pl.col("first").is_not_null() & (pl.col("first") < pl.col("i")))
+    )
+    diff = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(diff, spans["first"].to_numpy().astype(np.int64) + 1, 1)
+    np.add.at(diff, spans["i"].to_numpy().astype(np.int64) + 1, -1)
+    return pl.Series(np.cumsum(diff[:n]) > 0)
+
+
 def sniff(head: list[str]) -> float:
-    """High when prefixed lines carry PostgreSQL severities and duration/statement messages."""
+    """High when prefixed lines (stderr, or the text of syslog/logplex lines) carry PostgreSQL severities and
+    duration/statement messages."""
     lines = pl.Series(head, dtype=pl.String)
     if lines.is_empty():
         return 0.0
-    parsed = lines.str.contains(_LINE)
+    tags = _syslog_lines(lines)
+    text = tags.select(pl.when(pl.col("pg")).then(pl.col("text")).otherwise(pl.lit(None))).to_series()
+    via_syslog = text.str.contains(_PREFIX_SEV) | (tags["pg"] & tags["part"].gt(1))
+    parsed = lines.str.contains(_LINE) | via_syslog.fill_null(False)
     n = int(parsed.sum())
     if not n:
         return 0.0
@@ -340,14 +431,131 @@ def sniff(head: list[str]) -> float:
 
 
 def record_start(lines: pl.Series) -> pl.Series:
-    """Mask of lines that begin with a timestamp (continuation lines do not)."""
-    return lines.str.contains(_START)
+    """Mask of lines that begin an entry: a timestamp (stderr; continuation lines do not), the ``[N-1]`` line
+    of a syslog/logplex message or another program's syslog line, but never inside a message whose
+    continuations are still to come."""
+    stderr = lines.str.contains(_START).fill_null(False)
+    tags = _syslog_lines(lines)
+    if not (tags["pg"].any() or tags["other"].any()):
+        return stderr
+    first = (tags["pg"] & (tags["part"].fill_null(1) == 1)) | tags["other"]
+    return ((stderr & ~tags["pg"]) | first) & ~_uncuttable(tags)
 
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
+    """Parse whole entries (see the module docstring): syslog/logplex when the chunk has such lines."""
+    lines = lines.cast(pl.String).str.strip_suffix("\r")
+    tags = _syslog_lines(lines)
+    if tags["pg"].any():
+        return _parse_syslog(lines, tags, ctx)
+    return _parse_stderr(lines, ctx)
+
+
+def _syslog_time(tags: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """``ts_text``/``zone`` from the syslog or logplex time; BSD times take ``ctx.year`` (else
+    :data:`FALLBACK_YEAR`), plus one per December -> January (month going down) seen before in the chunk."""
+    month = pl.col("mon_ts").str.slice(0, 3).replace_strict(MONTHS, default=None, return_dtype=pl.Int64)
+    tags = tags.with_columns(month=month)
+    tags = tags.with_columns(
+        year=(pl.col("month") < pl.col("month").forward_fill().shift(1))
+        .fill_null(False)
+        .cast(pl.Int64)
+        .cum_sum()
+        + (ctx.year if ctx.year is not None else FALLBACK_YEAR)
+    )
+    dm = pl.col("mon_ts").str.extract_groups(r"^[A-Z][a-z]{2} +([0-9]{1,2}) ([0-9:]{8})$").struct
+    bsd = pl.format(
+        "{}-{}-{} {}",
+        pl.col("year"),
+        pl.col("month").cast(pl.String).str.zfill(2),
+        dm.field("1").str.zfill(2),
+        dm.field("2"),
+    )
+    return tags.with_columns(
+        sys_ts=pl.coalesce(pl.col("iso_ts"), bsd),
+        sys_zone=pl.col("iso_zone"),
+        year_guess=pl.col("mon_ts").is_not_null() & pl.lit(ctx.year is None),
+    )
+
+
+def _parse_syslog(lines: pl.Series, tags: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+    """Entries of syslog/logplex lines: a line whose text has a prefix + severity (or a ``[N-1]`` line) starts
+    one; the other lines of the same (pid, N) continue it, whatever lines interleave."""
+    df = _syslog_time(tags.with_columns(line=lines).with_row_index("line_no"), ctx)
+    skipped_other = df.filter(pl.col("other"))
+    rest = df.filter(~pl.col("pg") & ~pl.col("other"))
+    stray = rest.select(pl.col("line_no").cast(pl.Int64), raw="line")
+    pg = df.filter(pl.col("pg"))
+    text = pl.col("text")
+    pg = pg.with_columns(
+        p1=text.str.extract_groups(_LINE).struct.rename_fields(
+            ["ts_text", "zone", "after_zone", "rest", "sev", "msg1"]
+        ),
+        p2=text.str.extract_groups(_PREFIX_SEV).struct.rename_fields(["rest2", "sev2", "msg2"]),
+    ).unnest("p1", "p2")
+    has_sev = ~text.str.starts_with("\t") & (pl.col("sev").is_not_null() | pl.col("sev2").is_not_null())
+    pg = pg.with_columns(
+        key=pl.concat_str(pl.col("pid"), pl.col("seq").fill_null(""), separator="/"),
+        start=(pl.col("part") == 1).fill_null(False) | has_sev,
+    ).with_columns(local=pl.col("start").cast(pl.Int64).cum_sum().over("key"))
+    orphan = pg.filter(pl.col("local") == 0)
+    body = pg.filter(pl.col("local") > 0)
+    ent = (
+        body.group_by("key", "local")
+        .agg(
+            pl.col("line_no").first(),
+            pl.len().alias("n_lines"),
+            pl.col("text").slice(1).str.strip_prefix("\t").str.join("\n").alias("cont"),
+            pl.col("line").str.join("\n").alias("raw"),
+            pl.all().exclude("line_no", "text", "line", "key", "local").first(),
+        )
+        .sort("line_no")
+        .with_row_index("entry", offset=1)
+    )
+    in_prefix = pl.col("sev").is_not_null()  # the log_line_prefix has its own %t/%m time
+    ent = ent.with_columns(
+        ts_text=pl.when(in_prefix).then(pl.col("ts_text")).otherwise(pl.col("sys_ts")),
+        zone=pl.when(in_prefix).then(pl.col("zone")).otherwise(pl.col("sys_zone")),
+        year_assumed=~in_prefix & pl.col("year_guess"),
+        rest=pl.when(in_prefix)
+        .then(pl.concat_str(pl.col("after_zone").fill_null(""), pl.col("rest")))
+        .otherwise(pl.col("rest2")),
+        sev=pl.coalesce("sev", "sev2"),
+        msg1=pl.coalesce("msg1", "msg2"),
+        syslog_pid=pl.col("pid"),
+    )
+    ent = ent.drop("pid").with_columns(**prefix_fields(pl.col("rest")))
+    ent = ent.with_columns(
+        pid=pl.col("syslog_pid"),
+        session=pl.col("syslog_pid"),
+        msg=pl.when(pl.col("cont").str.len_chars() > 0)
+        .then(pl.concat_str("msg1", "cont", separator="\n"))
+        .otherwise(pl.col("msg1")),
+        detail=pl.lit(None, dtype=pl.String),
+        reason=pl.when(pl.col("sev").is_null()).then(
+            pl.lit("syslog line of PostgreSQL without a log_line_prefix + severity")
+        ),
+    )
+    result = build(ent, ctx, name, stray, skipped=skipped_other.height)
+    if orphan.height:
+        extra = base.rejects_frame(
+            orphan.select(
+                pl.col("line_no").cast(pl.Int64),
+                pl.lit("continuation line whose message start ([N-1]) is not in this chunk").alias("reason"),
+                raw="line",
+            ),
+            ctx,
+            name,
+        )
+        result.rejects = pa.concat_tables([result.rejects, extra])
+        result.reject_lines += orphan.height
+    return result
+
+
+def _parse_stderr(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse whole stderr entries (see the module docstring)."""
     df = (
-        pl.DataFrame({"line": lines.cast(pl.String).str.strip_suffix("\r")})
+        pl.DataFrame({"line": lines})
         .with_row_index("line_no")
         .with_columns(start=pl.col("line").str.contains(_START))
         .with_columns(entry=pl.col("start").cum_sum())

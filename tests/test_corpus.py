@@ -34,12 +34,7 @@ SKIP = {
 }
 
 GAPS = {
-    "opentelemetry-proto/examples/logs.json": "OTLP log exports are not read yet (only OTLP traces)",
-    "opentelemetry-proto/examples/events.json": "OTLP log exports are not read yet (only OTLP traces)",
     "jaeger/internal/storage/v2/cassandra/tracestore/fixtures/cas_01.json": "Jaeger's Cassandra row dump",
-    "pgbadger/t/fixtures/pg-syslog.1.bz2": "PostgreSQL via syslog (no year, #011 tabs, [N-2] continuations)",
-    "pgbadger/t/fixtures/pg-syslog.2.gz": "PostgreSQL via syslog (no year, #011 tabs, [N-2] continuations)",
-    "pgbadger/t/fixtures/logplex.gz": "Heroku logplex continuation lines ([19-3]) are rejected",
 }
 
 # Malformed on purpose: detection finds no parser; named explicitly, the parser rejects them with a reason.
@@ -66,6 +61,8 @@ RULES = [
     ("zipkin/*", "zipkin-json"),
     ("otel-collector-contrib/receiver/zipkinreceiver/*", "zipkin-json"),
     ("tempo/*", "otlp-json"),
+    ("opentelemetry-proto/examples/logs.json", "otlp-logs"),
+    ("opentelemetry-proto/examples/events.json", "otlp-logs"),
     ("opentelemetry-proto/*", "otlp-json"),
     ("*otel_traces_01.json", "otlp-json"),
     ("jaeger/internal/storage/integration/fixtures/traces/*", "otlp-json"),
@@ -148,6 +145,8 @@ def _independent_count(fmt: str, text: str) -> int | None:
         return len(re.findall(r"duration: [0-9.]+ ms", text))
     if fmt == "logfmt":
         return sum(1 for line in text.splitlines() if line.strip())
+    if fmt == "otlp-logs":
+        return text.count('"timeUnixNano"') or text.count('"observedTimeUnixNano"')
     if fmt in ("otlp-json", "jaeger-json", "zipkin-json"):
         return _count_spans(_json_docs(text), fmt)
     return None

@@ -13,8 +13,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from parsers import mysql_slow, postgres, postgres_csv, postgres_json, sqltext
+from parsers import mysql_slow, postgres, postgres_csv, postgres_json, sqltext, text
 from parsers.base import Parser
+from parsers.registry import REGISTRY
 from tests.parsers.helpers import attrs, run_parser
 
 UTC = dt.UTC
@@ -210,6 +211,124 @@ def test_sqlcommenter_trace_context() -> None:
     assert len(row["fingerprint_id"]) == 16
 
 
+# --- syslog and Heroku logplex ------------------------------------------------------------------------------
+
+SYSLOG = [
+    "Feb 11 13:15:39 db1 postgres[10808]: [3-1] db=,user=,app=,client= LOG:  ending log output to stderr",
+    "Feb 11 13:15:39 db1 postgres[10808]: [3-2] db=,user=,app=,client= "
+    'HINT:  Future log output will go to "syslog".',
+    "Feb 11 13:15:40 db1 postgres[10819]: [7-1] db=shop,user=app,app=psql,client=[local] "
+    "LOG:  duration: 13.997 ms  statement: SELECT d.datname,",
+    "Feb 11 13:15:40 db1 postgres[10822]: [7-1] db=shop,user=bob,app=psql,client=10.0.4.21 "
+    "LOG:  duration: 2.000 ms  statement: SELECT 2",
+    "Feb 11 13:15:40 db1 postgres[10819]: [7-2] #011       d.datctype",
+    "Feb 11 13:15:41 db1 systemd[1]: Started PostgreSQL RDBMS.",
+    "Feb 11 13:15:40 db1 postgres[10819]: [7-3] #011FROM pg_catalog.pg_database d",
+    "Feb 11 13:15:41 db1 postgres[10822]: [8-1] db=shop,user=bob,app=psql,client=10.0.4.21 "
+    "LOG:  disconnection",
+]  # fmt: skip
+
+
+def test_syslog_continuations_tabs_and_interleaved_pids() -> None:
+    records, rejects, result = run_parser(postgres, SYSLOG, "syslog", year=2019, timezone="Europe/Paris")
+    assert rejects.is_empty()
+    got = [(r["statement"], r["db_user"], r["db"], r["client_host"], r["source_line"]) for r in rows(records)]
+    assert got == [
+        ("SELECT d.datname,\n       d.datctype\nFROM pg_catalog.pg_database d", "app", "shop", "[local]", 3),
+        ("SELECT 2", "bob", "shop", "10.0.4.21", 4),
+    ]
+    assert records["end_ts"][0] == dt.datetime(2019, 2, 11, 12, 15, 40, tzinfo=UTC)  # CET, from the context
+    assert attrs(rows(records)[0])["pid"] == "10819"
+    assert attrs(rows(records)[0])["application_name"] == "psql"
+    # 3 + 1 record lines; the systemd line and the 3 other PostgreSQL lines are skipped
+    assert (result.record_lines, result.reject_lines, result.skipped_lines) == (4, 0, 4)
+    assert (result.tz_assumed, result.notes["year_assumed"]) == (2, 0)
+
+
+def test_syslog_year_fallback_and_december_rollover() -> None:
+    lines = [
+        "Dec 31 23:59:59 db1 postgres[1]: [1-1] LOG:  duration: 1.000 ms  statement: SELECT 1",
+        "Jan  1 00:00:01 db1 postgres[1]: [2-1] LOG:  duration: 1.000 ms  statement: SELECT 2",
+        "Jan  1 00:00:02 db1 postgres[1]: [3-1] 2026-01-01 00:00:02.500 UTC [1] LOG:  duration: 1.000 ms"
+        "  statement: SELECT 3",
+    ]
+    records, _, result = run_parser(postgres, lines, "syslog", year=2025)
+    assert records["end_ts"].to_list() == [
+        dt.datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC),
+        dt.datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC),
+        dt.datetime(2026, 1, 1, 0, 0, 2, 500000, tzinfo=UTC),  # the log_line_prefix's own time wins
+    ]
+    assert (result.tz_assumed, result.notes["year_assumed"]) == (2, 0)
+    records, _, result = run_parser(postgres, lines, "syslog")  # no year given: a fixed one, never the clock
+    assert [t.year for t in records["end_ts"].to_list()] == [
+        postgres.FALLBACK_YEAR,
+        postgres.FALLBACK_YEAR + 1,
+        2026,
+    ]
+    assert result.notes["year_assumed"] == 2
+
+
+def test_syslog_orphan_continuation_is_rejected_with_reason() -> None:
+    lines = [
+        "Feb 11 13:15:40 db1 postgres[10819]: [7-2] #011FROM t",
+        "Feb 11 13:15:40 db1 postgres[10819]: [8-1] LOG:  duration: 1.000 ms  statement: SELECT 1",
+    ]
+    records, rejects, result = run_parser(postgres, lines, "syslog", year=2019)
+    assert records.height == 1
+    assert rejects["source_line"].to_list() == [1]
+    assert "[N-1]" in rejects["reason"][0]
+    assert (result.record_lines, result.reject_lines) == (1, 1)
+
+
+def test_syslog_record_start_never_cuts_inside_an_interleaved_message() -> None:
+    mask = postgres.record_start(pl.Series(SYSLOG)).to_list()
+    # line 4 (pid 10822) and the systemd line fall between 10819's [7-1] and its [7-3]: not cut points
+    assert mask == [True, False, True, False, False, False, False, True]
+
+
+LOGPLEX = [
+    "2019-03-14T00:23:00+00:00 app[postgres.4821]: [GREEN] [19-1]  sql_error_code = 00000 LOG:  process 4821 "
+    "acquired ShareLock on transaction 259635221 after 5634.256 ms",
+    "2019-03-14T00:23:00+00:00 app[postgres.4821]: [GREEN] [19-2]  sql_error_code = 00000 CONTEXT:  while "
+    'locking tuple (1382166,75) in relation "t"',
+    "2019-03-14T00:23:00+00:00 app[postgres.4821]: [GREEN] [20-1]  sql_error_code = 00000 LOG:  duration: "
+    "6679.293 ms  statement: UPDATE t SET x = 1",
+    "2021-09-07T04:01:27+02:00 d.af28b93f app[postgres.5925] [AQUA] [921320-1]  sql_error_code = 00000 LOG:  "
+    'duration: 85756.273 ms  execute <unnamed>: UPDATE "checkers" SET n =',
+    "2021-09-07T04:01:27+02:00 d.af28b93f app[postgres.5925] [AQUA] [921320-2]         (",
+    "2021-09-07T04:01:27+02:00 d.af28b93f app[postgres.5925] [AQUA] [921320-3] "
+    "\tselect COUNT(id) from missions)",
+]
+
+
+def test_logplex_continuations_pid_and_lock_wait() -> None:
+    records, rejects, result = run_parser(postgres, LOGPLEX, "logplex")
+    assert rejects.is_empty()
+    first, second = rows(records)
+    assert (first["statement"], first["lock_ms"], attrs(first)["pid"]) == (
+        "UPDATE t SET x = 1",
+        5634.256,
+        "4821",
+    )
+    assert first["end_ts"] == dt.datetime(2019, 3, 14, 0, 23, tzinfo=UTC)
+    assert second["statement"] == 'UPDATE "checkers" SET n =\n        (\nselect COUNT(id) from missions)'
+    assert second["end_ts"] == dt.datetime(2021, 9, 7, 2, 1, 27, tzinfo=UTC)
+    assert attrs(second)["query_step"] == "execute"
+    assert (result.record_lines, result.reject_lines, result.skipped_lines) == (4, 0, 2)
+    assert (result.tz_assumed, result.notes["year_assumed"]) == (0, 0)
+
+
+@pytest.mark.parametrize("head", [SYSLOG, LOGPLEX], ids=["syslog", "logplex"])
+def test_sniff_syslog_and_logplex_beat_the_text_fallback(head: list[str]) -> None:
+    assert postgres.sniff(head) >= text.sniff(head) + 0.1
+
+
+def test_sniff_is_zero_on_other_formats_examples() -> None:
+    for parser in REGISTRY.values():
+        if parser.name != postgres.name:
+            assert postgres.sniff(parser.example.split("\n")) == 0.0, parser.name
+
+
 # --- csvlog -------------------------------------------------------------------------------------------------
 
 CSV = [
@@ -347,6 +466,9 @@ _CSV_DURATION = re.compile(r',LOG,[0-9A-Z]{5},"duration: [0-9.]+ ms')
         ("pgbadger", "tempfile_only.log.gz", postgres),
         ("pgbadger", "begin_end.log", postgres),
         ("pgbadger", "pg_rawcsv.log", postgres),
+        ("pgbadger", "pg-syslog.1.bz2", postgres),
+        ("pgbadger", "pg-syslog.2.gz", postgres),
+        ("pgbadger", "logplex.gz", postgres),
         ("pgbadger", "anonymize.log", postgres_csv),
         ("pgbadger", "csv_statement_without_duration.log", postgres_csv),
         ("pgbadger", "weeknumber.log", postgres_csv),
