@@ -7,6 +7,7 @@ mid-run leaves the previous staging intact.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -130,9 +131,11 @@ def ingest_file(file: InputFile, writers: _Writers, parsers: Mapping[str, Parser
         stats.skipped_lines = stats.lines
         return stats
     parser = resolve_format(det.format, parsers)
+    # year-less timestamps (syslog) take the year the file was last written (DESIGN §5)
+    year = dt.datetime.fromtimestamp(file.path.stat().st_mtime, tz=dt.UTC).year
 
     def context(first_line: int) -> ParseContext:
-        return ParseContext(file.source_file, first_line, file.service, file.timezone)
+        return ParseContext(file.source_file, first_line, file.service, file.timezone, year)
 
     for n_lines, result in parse_chunks(file.path, parser, context):
         writers.write(parser.kind, result.records)
