@@ -7,6 +7,7 @@ using :meth:`Parser.record_start`, so a multi-line record never straddles two ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -138,3 +139,37 @@ def finish_logs(df: pl.DataFrame, attributes: pa.Array, ctx: ParseContext, fmt: 
 def keep_rows(attributes: pa.Array, keep: pl.Series) -> pa.Array:
     """``attributes`` of the rows where ``keep`` is true."""
     return attributes if keep.all() else attributes.filter(keep.to_arrow())
+
+
+def single_line_logs(
+    recs: pl.DataFrame,
+    bad: pl.DataFrame,
+    pairs: Sequence[tuple[str, pl.Expr]],
+    ctx: ParseContext,
+    fmt: str,
+    skipped: int,
+    tz_assumed: int,
+) -> ParseResult:
+    """The result of a one-line-per-record log format.
+
+    ``recs`` has ``line_no``, ``line``, ``ts`` and the columns ``pairs`` read; rows whose ``ts`` is null join
+    ``bad`` (``line_no``, ``reason``, ``raw``) as rejects."""
+    bad_ts = recs.filter(pl.col("ts").is_null()).select(
+        "line_no", pl.lit("unreadable timestamp").alias("reason"), pl.col("line").alias("raw")
+    )
+    good = recs.filter(pl.col("ts").is_not_null())
+    rejects = pl.concat([bad, bad_ts]).sort("line_no")
+    return ParseResult(
+        records=finish_logs(good, kv_arrow(good, pairs), ctx, fmt),
+        rejects=rejects_frame(rejects, ctx, fmt),
+        record_lines=good.height,
+        reject_lines=rejects.height,
+        skipped_lines=skipped,
+        tz_assumed=tz_assumed,
+    )
+
+
+def share_matching(head: list[str], pattern: re.Pattern[str]) -> float:
+    """Sniff helper: the share of non-blank head lines that ``pattern`` matches at their start."""
+    lines = [h for h in head if h.strip()]
+    return sum(1 for h in lines if pattern.match(h)) / len(lines) if lines else 0.0

@@ -20,7 +20,7 @@ import re
 import polars as pl
 
 from parsers import base, ids
-from parsers.base import Kind, ParseContext, ParseResult, finish_logs, kv_arrow
+from parsers.base import Kind, ParseContext, ParseResult
 from parsers.timeparse import ISO_ZONED, parse_timestamps
 
 name = "envoy"
@@ -154,20 +154,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         ("b3", pl.col("b3")),
     ]
     recs, assumed = parse_timestamps(recs, "time", "ts", ctx.timezone, (ISO_ZONED, "%Y-%m-%dT%H:%M:%S%.f"))
-    bad_ts = recs.filter(pl.col("ts").is_null()).select(
-        "line_no", pl.lit("unreadable timestamp").alias("reason"), pl.col("line").alias("raw")
-    )
-    good = recs.filter(pl.col("ts").is_not_null())
-    attributes = kv_arrow(good, attrs)
-    rejects = pl.concat([bad, bad_ts]).sort("line_no")
-    return ParseResult(
-        records=finish_logs(good, attributes, ctx, name),
-        rejects=base.rejects_frame(rejects, ctx, name),
-        record_lines=good.height,
-        reject_lines=rejects.height,
-        skipped_lines=skipped,
-        tz_assumed=assumed,
-    )
+    return base.single_line_logs(recs, bad, attrs, ctx, name, skipped, assumed)
 
 
 def record_start(lines: pl.Series) -> pl.Series | None:
@@ -177,7 +164,4 @@ def record_start(lines: pl.Series) -> pl.Series | None:
 
 def sniff(head: list[str]) -> float:
     """Share of non-blank lines that are Envoy access-log lines."""
-    lines = [h for h in head if h.strip()]
-    if not lines:
-        return 0.0
-    return sum(1 for h in lines if _SNIFF.match(h)) / len(lines)
+    return base.share_matching(head, _SNIFF)
