@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import polars as pl
-import pyarrow as pa
 
 from parsers import otlp_json, timeparse
 from parsers.base import Kind, ParseContext, ParseResult
@@ -295,24 +293,9 @@ def record_start(lines: pl.Series) -> pl.Series | None:
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse a chunk of Jaeger JSON documents: one row per span; blank lines are skipped."""
-    docs, skipped = otlp_json.documents(lines)
-    docs = otlp_json.prepare_documents(docs)
-    raw = _decode(docs.filter(pl.col("reason").is_null()))
-    spans = _normalize(raw).with_columns(_reason().alias("reason"))
-    result = otlp_json.finish_documents(docs, spans, _spanless_problem, ctx, name)
-    result.skipped_lines = skipped
-    return result
-
-
-def _decode(docs: pl.DataFrame) -> pl.DataFrame:
-    """DuckDB pass: one raw row per span, tags rendered to text."""
-    with duckdb.connect() as con:
-        table = docs.to_arrow()
-        con.register("src", pa.Table.from_batches(table.to_batches(max_chunksize=1024), schema=table.schema))
-        spans = con.sql(_SPANS_SQL).to_arrow_table()
-    frame = pl.from_arrow(spans)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return otlp_json.parse_span_documents(
+        lines, ctx, name, _SPANS_SQL, _normalize, _reason(), _spanless_problem
+    )
 
 
 def _spanless_problem(text: str) -> str | None:

@@ -579,3 +579,34 @@ def _count_spans(resources: list[object]) -> int:
                 spans = scope.get("spans") if isinstance(scope, dict) else None
                 count += len(spans) if isinstance(spans, list) else 0
     return count
+
+
+def duckdb_rows(docs: pl.DataFrame, sql: str) -> pl.DataFrame:
+    """Run ``sql`` (which reads the table ``src``) over the documents in a private DuckDB connection."""
+    with duckdb.connect() as con:
+        table = docs.to_arrow()
+        con.register("src", pa.Table.from_batches(table.to_batches(max_chunksize=1024), schema=table.schema))
+        rows = con.sql(sql).to_arrow_table()
+    frame = pl.from_arrow(rows)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def parse_span_documents(
+    lines: pl.Series,
+    ctx: ParseContext,
+    fmt: str,
+    sql: str,
+    normalize: Callable[[pl.DataFrame], pl.DataFrame],
+    reason: pl.Expr,
+    spanless_problem: Callable[[str], str | None],
+) -> ParseResult:
+    """The whole parse of a JSON span-export format (Jaeger, Zipkin): documents → DuckDB ``sql`` (one raw row
+    per span) → ``normalize`` → ``reason`` (why a span is dropped) → records, rejects and line accounting."""
+    docs, skipped = documents(lines)
+    docs = prepare_documents(docs)
+    raw = duckdb_rows(docs.filter(pl.col("reason").is_null()), sql)
+    spans = normalize(raw).with_columns(reason.alias("reason"))
+    result = finish_documents(docs, spans, spanless_problem, ctx, fmt)
+    result.skipped_lines = skipped
+    return result
