@@ -189,3 +189,31 @@ def test_corpus_file(rel: str) -> None:
         # entries the slow log has a '# Query_time:' line for but that were rejected (a garbled time)
         rejected_entries = sum(1 for r in reasons if r.startswith("unreadable '# Time:"))
         assert records + (rejected_entries if fmt == "mysql-slow" else 0) == expected
+
+
+@pytest.mark.corpus
+def test_the_whole_corpus_runs_end_to_end(tmp_path: Path) -> None:
+    """`tracejoin run` over every corpus file at once: it finishes, every file's lines reconcile, and the
+    output invariants (sql/checks) hold."""
+    import duckdb
+
+    from pipeline import sqlfiles
+    from tests.conftest import invoke
+
+    if not CORPORA.is_dir():
+        pytest.skip("../shared/corpora is not beside this checkout")
+    out = tmp_path / "out"
+    result = invoke("run", CORPORA, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((out / "_staging" / "manifest.json").read_text())
+    assert {f["source_file"] for f in manifest["files"]} == {*_manifest(), "MANIFEST.tsv", "README.md"}
+    for f in manifest["files"]:
+        assert f["lines"] == f["record_lines"] + f["reject_lines"] + f["skipped_lines"], f["source_file"]
+    con = duckdb.connect(str(out / "catalog.duckdb"), read_only=True)
+    try:
+        for check in sorted((sqlfiles.sql_dir() / "checks").glob("*.sql")):
+            assert con.sql(check.read_text()).limit(3).fetchall() == [], check.stem
+        assert con.sql("SELECT count(*) FROM slow_queries").fetchall()[0][0] > 200_000
+        assert con.sql("SELECT count(DISTINCT format) FROM spans").fetchall()[0][0] == 3
+    finally:
+        con.close()
