@@ -1,0 +1,1 @@
+"""tracejoin tests."""
