@@ -526,15 +526,7 @@ _DOCS_PER_BATCH = 1024
 
 def _decode(docs: pl.DataFrame) -> pl.DataFrame:
     """DuckDB pass: one raw row per span, attribute values rendered to text."""
-    # DuckDB scans one Arrow record batch per thread: several batches let it decode in parallel.
-    table = docs.to_arrow()
-    src = pa.Table.from_batches(table.to_batches(max_chunksize=_DOCS_PER_BATCH), schema=table.schema)
-    with duckdb.connect() as con:
-        con.register("src", src)
-        spans = con.sql(_SPANS_SQL).to_arrow_table()
-    frame = pl.from_arrow(spans)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return duckdb_rows(docs, _SPANS_SQL)
 
 
 def _spanless_problem(text: str) -> str | None:
@@ -583,9 +575,11 @@ def _count_spans(resources: list[object]) -> int:
 
 def duckdb_rows(docs: pl.DataFrame, sql: str) -> pl.DataFrame:
     """Run ``sql`` (which reads the table ``src``) over the documents in a private DuckDB connection."""
+    # DuckDB scans one Arrow record batch per thread: several batches let it decode in parallel.
+    table = docs.to_arrow()
+    src = pa.Table.from_batches(table.to_batches(max_chunksize=_DOCS_PER_BATCH), schema=table.schema)
     with duckdb.connect() as con:
-        table = docs.to_arrow()
-        con.register("src", pa.Table.from_batches(table.to_batches(max_chunksize=1024), schema=table.schema))
+        con.register("src", src)
         rows = con.sql(sql).to_arrow_table()
     frame = pl.from_arrow(rows)
     assert isinstance(frame, pl.DataFrame)

@@ -22,9 +22,7 @@ from __future__ import annotations
 import json
 import re
 
-import duckdb
 import polars as pl
-import pyarrow as pa
 
 from parsers import base, levels, otlp_json, schema
 from parsers.base import Kind, ParseContext, ParseResult
@@ -172,14 +170,7 @@ def _normalize(raw: pl.DataFrame) -> pl.DataFrame:
 
 def _decode(docs: pl.DataFrame) -> pl.DataFrame:
     """DuckDB pass: one raw row per log record, typed values rendered to text."""
-    table = docs.select("line_no", "text").to_arrow()
-    src = pa.Table.from_batches(table.to_batches(max_chunksize=1024), schema=table.schema)
-    with duckdb.connect() as con:
-        con.register("src", src)
-        records = con.sql(_RECORDS_SQL).to_arrow_table()
-    frame = pl.from_arrow(records)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return otlp_json.duckdb_rows(docs.select("line_no", "text"), _RECORDS_SQL)
 
 
 def _recordless_problem(text: str) -> str | None:
