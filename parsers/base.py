@@ -173,3 +173,20 @@ def share_matching(head: list[str], pattern: re.Pattern[str]) -> float:
     """Sniff helper: the share of non-blank head lines that ``pattern`` matches at their start."""
     lines = [h for h in head if h.strip()]
     return sum(1 for h in lines if pattern.match(h)) / len(lines) if lines else 0.0
+
+
+def share_of_json_objects(head: list[str], accept: Callable[[dict[str, object]], bool]) -> float:
+    """Sniff helper: the share of non-blank head lines that are JSON objects ``accept`` takes."""
+    import json
+
+    lines = [h.strip() for h in head if h.strip()]
+    hits = 0
+    for text in lines:
+        if not (text.startswith("{") and text.endswith("}")):
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            continue
+        hits += isinstance(obj, dict) and accept(obj)
+    return hits / len(lines) if lines else 0.0

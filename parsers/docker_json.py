@@ -13,12 +13,10 @@ read by the registered log parser that recognises them (Spring with its stack tr
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 import polars as pl
 
-from parsers import container_common
+from parsers import base, container_common
 from parsers.base import Kind, ParseContext, ParseResult
 
 name = "docker-json"
@@ -83,17 +81,6 @@ def record_start(lines: pl.Series) -> pl.Series | None:
 
 def sniff(head: list[str]) -> float:
     """Share of non-blank lines that are JSON objects with a string ``log`` and a ``stream`` or ``time``."""
-    lines = [h.strip() for h in head if h.strip()]
-    if not lines:
-        return 0.0
-    hits = 0
-    for text in lines:
-        if not (text.startswith("{") and text.endswith("}")):
-            continue
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            continue
-        if isinstance(obj, dict) and isinstance(obj.get("log"), str) and ({"stream", "time"} & obj.keys()):
-            hits += 1
-    return hits / len(lines)
+    return base.share_of_json_objects(
+        head, lambda obj: isinstance(obj.get("log"), str) and bool({"stream", "time"} & obj.keys())
+    )

@@ -14,7 +14,6 @@ dropped. Lines that are not valid JSON, or not an object, are rejected.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -327,21 +326,8 @@ GENERIC = (
 def sniff(head: list[str]) -> float:
     """Share of non-blank lines that are JSON objects with a time, level or message key, scaled to
     :data:`GENERIC`: any JSON object with a timestamp fits here, so a specific JSON shape wins."""
-    lines = [h.strip() for h in head if h.strip()]
-    if not lines:
-        return 0.0
-    hits = 0
-    for text in lines:
-        if not (text.startswith("{") and text.endswith("}")):
-            continue
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            continue
-        if (
-            isinstance(obj, dict)
-            and _SNIFF_KEYS & obj.keys()
-            and not ("log" in obj and obj.keys() <= _WRAPPER_KEYS)
-        ):
-            hits += 1
-    return GENERIC * hits / len(lines)
+
+    def is_log(obj: dict[str, object]) -> bool:
+        return bool(_SNIFF_KEYS & obj.keys()) and not ("log" in obj and obj.keys() <= _WRAPPER_KEYS)
+
+    return GENERIC * base.share_of_json_objects(head, is_log)
