@@ -8,7 +8,7 @@ using :meth:`Parser.record_start`, so a multi-line record never straddles two ch
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -30,6 +30,8 @@ class ParseContext:
     service: str | None = None  # fallback when the records do not name their service
     timezone: str = "UTC"  # for zone-less timestamps
     year: int | None = None  # for year-less timestamps (syslog)
+    # format options from the source's config entry, e.g. PostgreSQL's log_line_prefix
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

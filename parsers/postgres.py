@@ -34,6 +34,8 @@ month that goes down within the chunk (December -> January); the zone is ``ctx.t
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -552,6 +554,77 @@ def _parse_syslog(lines: pl.Series, tags: pl.DataFrame, ctx: ParseContext) -> Pa
     return result
 
 
+# log_line_prefix escapes (PostgreSQL docs, "What to Log") -> regex; the named groups feed the entry columns.
+_ESCAPES = {
+    "a": r"(?P<app>.*?)",
+    "u": r"(?P<db_user>.*?)",
+    "d": r"(?P<db>.*?)",
+    "r": r"(?P<client_host>[^ (]*?)(?:\([0-9]*\))?",
+    "h": r"(?P<client_host>[^ ]*?)",
+    "b": r".*?",
+    "p": r"(?P<pid>[0-9]+)",
+    "P": r"[0-9]*",
+    "t": rf"(?P<ts_text>{TS_TEXT})(?: (?P<zone>{_ZONE}))?",
+    "m": rf"(?P<ts_text>{TS_TEXT})(?: (?P<zone>{_ZONE}))?",
+    "i": r".*?",
+    "e": r"[0-9A-Z]{5}",
+    "c": r"[0-9a-f]+\.[0-9a-f]+",
+    "l": r"[0-9]+",
+    "s": rf"{TS_TEXT}(?: {_ZONE})?",
+    "v": r"[0-9/]*",
+    "x": r"[0-9]*",
+    "Q": r"-?[0-9]*",
+}
+
+
+def prefix_regex(prefix: str) -> str:
+    """A ``log_line_prefix`` (``'%m [%p] %q%u@%d '``) as a regex matching the whole line: prefix, severity,
+    message. ``%q`` (what follows only in session processes) makes the rest of the prefix optional. A prefix
+    must contain ``%t`` or ``%m`` once (the entry's time); ``ValueError`` names an unknown escape."""
+    parts: list[str] = []
+    optional_from: int | None = None
+    i = 0
+    while i < len(prefix):
+        ch = prefix[i]
+        if ch == "%" and i + 1 < len(prefix):
+            code = prefix[i + 1]
+            i += 2
+            if code == "%":
+                parts.append("%")
+            elif code == "q":
+                optional_from = len(parts)
+            elif code in _ESCAPES:
+                parts.append(_ESCAPES[code])
+            else:
+                raise ValueError(f"unknown log_line_prefix escape %{code}")
+            continue
+        parts.append(re.escape(ch))
+        i += 1
+    body = (
+        "".join(parts)
+        if optional_from is None
+        else "".join(parts[:optional_from]) + ("(?:" + "".join(parts[optional_from:]) + ")?")
+    )
+    if body.count("(?P<ts_text>") != 1:
+        raise ValueError("log_line_prefix must contain the entry time once: %t or %m")
+    return rf"^{body}[ \t]*(?P<sev>{SEVERITIES}):[ \t]+(?P<msg1>(?s:.*))$"
+
+
+_PREFIX_COLUMNS = ("ts_text", "zone", "pid", "db_user", "db", "app", "client_host", "sev", "msg1")
+
+
+def _split_with_prefix(ent: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """Entry columns from a configured ``log_line_prefix`` instead of the detected common prefixes."""
+    pattern = prefix_regex(prefix)
+    groups = re.compile(pattern).groupindex
+    ent = ent.with_columns(p=pl.col("first").str.extract_groups(pattern)).unnest("p")
+    missing = [c for c in _PREFIX_COLUMNS if c not in groups]
+    return ent.with_columns(
+        *(pl.lit(None, dtype=pl.String).alias(c) for c in missing),
+        *(_clean_value(pl.col(c)).alias(c) for c in ("db_user", "db", "app", "client_host") if c in groups),
+    )
+
+
 def _parse_stderr(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse whole stderr entries (see the module docstring)."""
     df = (
@@ -570,14 +643,18 @@ def _parse_stderr(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         pl.col("line").slice(1).str.strip_prefix("\t").str.join("\n").alias("cont"),
         pl.col("line").str.join("\n").alias("raw"),
     )
+    prefix = ctx.options.get("log_line_prefix")
+    if prefix is not None:
+        ent = _split_with_prefix(ent, prefix)
+    else:
+        ent = ent.with_columns(
+            p=pl.col("first")
+            .str.extract_groups(_LINE)
+            .struct.rename_fields(["ts_text", "zone", "after_zone", "rest", "sev", "msg1"])
+        ).unnest("p")
+        ent = ent.with_columns(rest=pl.concat_str(pl.col("after_zone").fill_null(""), pl.col("rest")))
+        ent = ent.with_columns(**prefix_fields(pl.col("rest")))
     ent = ent.with_columns(
-        p=pl.col("first")
-        .str.extract_groups(_LINE)
-        .struct.rename_fields(["ts_text", "zone", "after_zone", "rest", "sev", "msg1"])
-    ).unnest("p")
-    ent = ent.with_columns(rest=pl.concat_str(pl.col("after_zone").fill_null(""), pl.col("rest")))
-    ent = ent.with_columns(
-        **prefix_fields(pl.col("rest")),
         msg=pl.when(pl.col("cont").str.len_chars() > 0)
         .then(pl.concat_str("msg1", "cont", separator="\n"))
         .otherwise(pl.col("msg1")),

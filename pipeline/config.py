@@ -15,6 +15,7 @@ A config file is TOML::
     format = "spring"                   # optional: detected when absent
     service = "order-service"           # optional: else from the records, else the parent directory
     timezone = "Europe/Berlin"          # optional: for zone-less timestamps (default UTC)
+    log_line_prefix = "%m [%p] %q%u@%d " # optional, PostgreSQL stderr logs: the server's log_line_prefix
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from pipeline.errors import ConfigError
 
 DEFAULT_SYMPTOMS = ("upstream service error", "upstream error", "bad gateway", "gateway timeout")
 
-_SOURCE_KEYS = {"path", "format", "service", "timezone"}
+_SOURCE_KEYS = {"path", "format", "service", "timezone", "log_line_prefix"}
+_OPTION_KEYS = ("log_line_prefix",)  # handed to the parser as ParseContext.options
 _FORMAT_KEYS = {"name", "pattern", "timestamp_format", "record_start", "description", "example"}
 _TOP_KEYS = {"source", "format", "symptom_patterns", "timezone"}
 
@@ -42,6 +44,7 @@ class Source:
     format: str | None = None
     service: str | None = None
     timezone: str = "UTC"
+    options: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,10 @@ def load(path: Path) -> Config:
                 f"{where} of {path} has no 'path'", 'add path = "<file, dir or glob>"', path=str(path)
             )
         tz = check_timezone(str(raw.get("timezone", default_tz)), f"{where} of {path}")
-        sources.append(Source(str(raw["path"]), raw.get("format"), raw.get("service"), tz))
+        options = tuple((k, str(raw[k])) for k in _OPTION_KEYS if k in raw)
+        if "log_line_prefix" in raw:
+            _check_prefix(str(raw["log_line_prefix"]), f"{where} of {path}")
+        sources.append(Source(str(raw["path"]), raw.get("format"), raw.get("service"), tz, options))
     formats = tuple(_format(i, raw, str(path)) for i, raw in enumerate(data.get("format", [])))
     symptoms = data.get("symptom_patterns", list(DEFAULT_SYMPTOMS))
     if not isinstance(symptoms, list) or not all(isinstance(s, str) for s in symptoms):
@@ -104,6 +110,18 @@ def load(path: Path) -> Config:
             f"symptom_patterns in {path} must be a list of strings", 'e.g. ["upstream service error"]'
         )
     return Config(tuple(sources), default_tz, tuple(symptoms), path.parent, formats)
+
+
+def _check_prefix(prefix: str, where: str) -> None:
+    from parsers.postgres import prefix_regex
+
+    try:
+        _check_regex(prefix_regex(prefix), f"log_line_prefix in {where}")
+    except ValueError as exc:
+        raise ConfigError(
+            f"log_line_prefix {prefix!r} in {where}: {exc}",
+            "copy log_line_prefix from the server's postgresql.conf (escapes as in the PostgreSQL docs)",
+        ) from exc
 
 
 def _check_regex(pattern: str, what: str) -> None:

@@ -31,6 +31,7 @@ class InputFile:
     service: str | None
     timezone: str
     explicit: bool  # named directly (an undetectable format is an error) or found in a directory (skipped)
+    options: tuple[tuple[str, str], ...] = ()  # format options from the config (ParseContext.options)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,13 @@ def discover(inputs: list[str], config: Config | None = None, fmt: str | None = 
                 continue
             service = source.service or (path.parent.name if path.parent != root or root is None else None)
             seen[key] = InputFile(
-                path, _source_name(path, root), source.format, service, source.timezone, explicit
+                path,
+                _source_name(path, root),
+                source.format,
+                service,
+                source.timezone,
+                explicit,
+                source.options,
             )
     return sorted(seen.values(), key=lambda f: f.source_file)
 

@@ -135,7 +135,9 @@ def ingest_file(file: InputFile, writers: _Writers, parsers: Mapping[str, Parser
     year = dt.datetime.fromtimestamp(file.path.stat().st_mtime, tz=dt.UTC).year
 
     def context(first_line: int) -> ParseContext:
-        return ParseContext(file.source_file, first_line, file.service, file.timezone, year)
+        return ParseContext(
+            file.source_file, first_line, file.service, file.timezone, year, dict(file.options)
+        )
 
     for n_lines, result in parse_chunks(file.path, parser, context):
         writers.write(parser.kind, result.records)

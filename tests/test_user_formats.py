@@ -96,3 +96,33 @@ def test_formats_lists_user_defined_formats_from_the_config(tmp_path: Path) -> N
     result = invoke("formats", "--config", tmp_path / "tracejoin.toml")
     assert result.exit_code == 0
     assert re.search(r"^skywalking +logs +user-defined regex format \(config file\)$", result.output, re.M)
+
+
+PG_PIPES = """\
+2026-11-17 14:32:05.123 UTC|orders|shop|4711|checkout-api|LOG:  duration: 190.512 ms  statement: UPDATE inventory SET reserved = reserved + 1 WHERE sku = 'sku-789'
+2026-11-17 14:32:06.000 UTC|||4712||LOG:  checkpoint starting: time
+"""
+
+
+def test_a_configured_log_line_prefix_reads_an_unusual_postgresql_prefix(tmp_path: Path) -> None:
+    (tmp_path / "pg.log").write_text(PG_PIPES)
+    (tmp_path / "tj.toml").write_text(
+        '[[source]]\npath = "pg.log"\nformat = "postgresql"\nlog_line_prefix = "%m|%u|%d|%p|%a|"\n'
+    )
+    result = invoke("run", "--config", tmp_path / "tj.toml", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    con = duckdb.connect(str(tmp_path / "out" / "catalog.duckdb"), read_only=True)
+    rows = con.sql(
+        "SELECT db_user, db, duration_ms, attributes['application_name'] FROM slow_queries"
+    ).fetchall()
+    con.close()
+    assert rows == [("orders", "shop", 190.512, "checkout-api")]
+
+
+def test_a_bad_log_line_prefix_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "tj.toml"
+    path.write_text('[[source]]\npath = "pg.log"\nlog_line_prefix = "%m [%p] %Z "\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(path)
+    assert "unknown log_line_prefix escape %Z" in err.value.problem
+    assert err.value.fix.startswith("copy log_line_prefix from the server's postgresql.conf")
