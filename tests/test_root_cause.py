@@ -341,3 +341,34 @@ def test_no_trace_prefers_services_downstream_and_falls_back_to_the_record_itsel
         "candidate 1: user-service self user-service.log:3 failed to refresh feature flags"
         " (the record itself)"
     ]
+
+
+def test_a_lock_wait_names_the_long_statement_running_across_it(tmp_path: Path) -> None:
+    waiting = query(
+        5,
+        48.5,
+        238,
+        "UPDATE inventory SET reserved = reserved + 1 WHERE sku = 'a'",
+        UPDATE,
+        lock_ms=189.0,
+        trace=1,
+        span_id=104,
+    )
+    blocker = query(
+        3,
+        -40_000,
+        9_000,
+        "UPDATE inventory SET on_hand = on_hand + 40 WHERE warehouse_id = 3",
+        "update inventory set on_hand = on_hand + ? where warehouse_id = ?",
+        db_user="restock",
+    )
+    finished_before = query(
+        4, -60_000, -50_000, "UPDATE inventory SET on_hand = 0", "update inventory set on_hand = ?"
+    )
+    logs = [log(10, 241, "order-service", "ERROR", "upstream service error", trace=1, span_id=101)]
+    (rc,) = _run(tmp_path, logs=logs, spans=_checkout(1), queries=[waiting, blocker, finished_before])
+    blockers = [e for e in rc["evidence"] if e.startswith("likely blocker")]
+    assert blockers == [
+        "likely blocker (running across the lock wait) slow.log:3: 49000 ms, restock"
+        " — UPDATE inventory SET on_hand = on_hand + 40 WHERE warehouse_id = 3"
+    ]

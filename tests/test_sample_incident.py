@@ -73,6 +73,12 @@ def test_lock_wait_cases_carry_the_slow_log_lock_evidence(sample_out: Path, trut
         where = f"slow query {case['slow_log']['source_file']}:{case['slow_log']['source_line']}:"
         assert any(e.startswith(where) and "lock wait" in e for e in rc["evidence"]), rc["evidence"]
         assert rc["root_lock_ms"] > 100
+        blocker = next(f["blocker"] for f in truth["faults"] if f["kind"] == "db_lock_wait")
+        where = f"{blocker['source_file']}:{blocker['source_line']}:"
+        expected = f"likely blocker (running across the lock wait) {where}"
+        assert any(e.startswith(expected) and blocker["statement"] in e for e in rc["evidence"]), rc[
+            "evidence"
+        ]
 
 
 def test_malformed_lines_land_in_rejects_with_a_reason(sample_out: Path, truth: dict[str, Any]) -> None:

@@ -39,10 +39,16 @@ query_ev AS (
                 || coalesce(', error ' || nullif(q.attributes['Errno'], '0'), '')
                 || ' — ' || left(regexp_replace(q.statement, '[ \t\r\n]+', ' ', 'g'), 200)
                 ORDER BY q.ts, q.source_file, q.source_line) AS items,
+           list(DISTINCT 'likely blocker (running across the lock wait) ' || lb.blocker_file || ':'
+                || lb.blocker_line || ': ' || printf('%.0f ms', lb.blocker_ms)
+                || coalesce(', ' || lb.blocker_user, '') || coalesce('@' || lb.blocker_host, '')
+                || ' — ' || left(regexp_replace(lb.blocker_statement, '[ \t\r\n]+', ' ', 'g'), 160))
+               FILTER (WHERE lb.blocker_file IS NOT NULL) AS blocker_items,
            max(q.lock_ms) AS lock_ms,
            max(q.duration_ms) AS query_ms
     FROM query_links AS ql
     JOIN stg_slow_queries AS q ON q.source_file = ql.source_file AND q.source_line = ql.source_line
+    LEFT JOIN lock_blockers AS lb ON lb.source_file = q.source_file AND lb.source_line = q.source_line
     GROUP BY ql.trace_id, ql.span_id
 ),
 span_ev AS (
@@ -107,7 +113,8 @@ SELECT r.ts, r.service, r.host, r.level, first_line(r.message) AS message, r.sou
        rs.status AS root_status,
        r.reason,
        coalesce(p.path, CAST([] AS VARCHAR[])) AS path,
-       list_concat(coalesce(te.items, []), coalesce(qe.items, []), coalesce(se.items, []), coalesce(le.items, []),
+       list_concat(coalesce(te.items, []), coalesce(qe.items, []), coalesce(qe.blocker_items, []),
+                   coalesce(se.items, []), coalesce(le.items, []),
                    coalesce(nt.items, [])) AS evidence,
        coalesce(qe.lock_ms, nt.lock_ms) AS root_lock_ms,
        qe.query_ms AS root_query_ms,
