@@ -353,6 +353,43 @@ def formats(config_path: Path | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--truth",
+    "truth_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The ground_truth.json written by 'tracejoin generate'.",
+)
+@out_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def evaluate(truth_path: Path, out: Path, fmt: str) -> None:
+    """Measure the run in --out against a ground truth: root-cause accuracy per fault kind, query links,
+    share of error lines answered; also written to <out>/evaluation.json.
+
+    \b
+    Example:
+      tracejoin evaluate --truth sample_logs/ground_truth.json --out tracejoin-out
+    """
+    import json
+
+    import pyarrow as pa
+
+    from pipeline.evaluate import evaluate as do_evaluate
+    from pipeline.render import render
+
+    result = do_evaluate(out, truth_path)
+    (out / "evaluation.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
+    rows = [
+        {"fault kind": kind, **figures}
+        for kind, figures in [*result["kinds"].items(), ("all", result["overall"])]
+    ]
+    click.echo(render(pa.Table.from_pylist(rows), "table"))
+
+
+@main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--seed", default=17, show_default=True, help="Random seed: the same seed writes the same bytes."

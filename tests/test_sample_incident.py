@@ -187,3 +187,40 @@ def test_other_generated_days_get_every_root_cause_right(tmp_path: Path, seed: i
             assert rc["root_span_id"] == case["root_cause"]["span_id"], (kind, case["trace_id"])
         else:
             assert (rc["reason"], rc["root_service"]) == ("no_trace", case["root_cause"]["service"])
+
+
+def test_evaluate_measures_the_run_against_the_ground_truth(sample_out: Path) -> None:
+    import json
+
+    result = invoke(
+        "evaluate",
+        "--truth",
+        ROOT / "sample_logs" / "ground_truth.json",
+        "--out",
+        sample_out,
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.stderr
+    figures = json.loads(result.output)
+    assert figures == json.loads((sample_out / "evaluation.json").read_text())
+    lock, timeout = figures["kinds"]["db_lock_wait"], figures["kinds"]["upstream_timeout"]
+    assert (lock["cases"], lock["traced_cases"], lock["no_trace_cases"]) == (12, 10, 2)
+    assert lock["root_cause_top1_traced"] == lock["root_cause_top1_no_trace"] == 1.0
+    assert lock["root_cause_top3_no_trace"] == 1.0
+    assert (lock["query_link_precision"], lock["query_link_recall"], lock["slow_queries_in_truth"]) == (
+        1.0,
+        1.0,
+        10,
+    )
+    assert (timeout["cases"], timeout["root_cause_top1_traced"]) == (2, 1.0)
+    assert figures["overall"]["answered"] == 1.0
+
+
+def test_evaluate_without_a_readable_truth_says_what_to_give(sample_out: Path, tmp_path: Path) -> None:
+    result = invoke("evaluate", "--truth", tmp_path / "nope.json", "--out", sample_out)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot read the ground truth {tmp_path / 'nope.json'}")
+    assert result.stderr.rstrip().endswith(
+        "give the ground_truth.json that 'tracejoin generate' wrote beside the logs"
+    )

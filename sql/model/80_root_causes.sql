@@ -94,6 +94,7 @@ no_trace AS (
            any_value(coalesce(c.duration_ms, NULL)) FILTER (WHERE c.rank = 1) AS duration_ms,
            any_value(c.same_trace AND c.kind <> 'self') FILTER (WHERE c.rank = 1) AS same_trace,
            any_value(c.lock_ms) FILTER (WHERE c.rank = 1) AS lock_ms,
+           list(c.service ORDER BY c.rank) FILTER (WHERE c.rank <= 3) AS candidate_services,
            list('candidate ' || c.rank || ': ' || c.service || ' ' || c.kind || ' ' || c.c_file || ':' || c.c_line
                 || ' ' || c.name
                 || CASE WHEN c.lock_ms IS NOT NULL THEN ', lock wait ' || printf('%.1f ms', c.lock_ms) ELSE '' END
@@ -117,6 +118,7 @@ SELECT r.ts, r.service, r.host, r.level, first_line(r.message) AS message, r.sou
                    coalesce(se.items, []), coalesce(le.items, []),
                    coalesce(nt.items, [])) AS evidence,
        coalesce(qe.lock_ms, nt.lock_ms) AS root_lock_ms,
+       nt.candidate_services,  -- no_trace: the services of the three best candidates, best first
        qe.query_ms AS root_query_ms,
        CAST(round(CASE r.reason
                  WHEN 'error_origin' THEN r.anchor_confidence
