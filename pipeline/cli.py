@@ -205,7 +205,7 @@ def _report_names() -> list[str]:
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
 )
 def report(name: str, out: Path, since: str | None, until: str | None, service: str | None, fmt: str) -> None:
-    """Print the report NAME: root-causes, upstream-errors, slow-queries or link-coverage.
+    """Print the report NAME: root-causes, upstream-errors, slow-queries, link-coverage or clock-skew.
 
     \b
     Example:

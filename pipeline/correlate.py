@@ -41,6 +41,7 @@ EPOCH_DT = "1970-01-01"  # partition of rows without any date (rejects of a file
 class CorrelateOptions:
     tolerance_ms: float = 5.0  # slack when testing that a span contains a time
     lock_wait_ms: float = 50.0  # a slow query that waited this long on a lock gets a likely blocker
+    skew_min_pairs: int = 20  # exactly linked records a host needs before its clock skew is estimated
     window_before_ms: float = 30_000.0  # no-trace evidence window before an error record
     window_after_ms: float = 2_000.0
     symptoms: tuple[str, ...] = DEFAULT_SYMPTOMS
@@ -63,6 +64,7 @@ def _params(options: CorrelateOptions) -> dict[str, Any]:
     return {
         "tolerance_ms": options.tolerance_ms,
         "lock_wait_ms": options.lock_wait_ms,
+        "skew_min_pairs": options.skew_min_pairs,
         "window_before_ms": options.window_before_ms,
         "window_after_ms": options.window_after_ms,
         "symptoms": list(options.symptoms),

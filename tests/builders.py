@@ -69,9 +69,11 @@ def log(
     trace: int | None = None,
     span_id: int | None = None,
     source_file: str | None = None,
+    host: str | None = None,
 ) -> dict[str, Any]:
     return {
         "ts": at(ms),
+        "host": host,
         "service": service,
         "level": level,
         "message": message,

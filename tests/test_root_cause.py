@@ -372,3 +372,37 @@ def test_a_lock_wait_names_the_long_statement_running_across_it(tmp_path: Path) 
         "likely blocker (running across the lock wait) slow.log:3: 49000 ms, restock"
         " — UPDATE inventory SET on_hand = on_hand + 40 WHERE warehouse_id = 3"
     ]
+
+
+def test_a_host_whose_clock_runs_late_gets_a_skew_correction_used_for_placement(tmp_path: Path) -> None:
+    spans, logs = [], []
+    for t in range(1, 26):  # 25 requests, 1 s apart; inventory-service's server span lasts 100 ms
+        base = t * 1000
+        spans.append(
+            span(t, t * 10 + 1, None, "inventory-service", "POST /reserve", base, base + 100, kind="SERVER")
+        )
+        # host inv-2 writes its lines 250 ms late; host inv-1 is on time
+        logs.append(
+            log(t, base + 50 + 250, "inventory-service", "INFO", "reserved", t, t * 10 + 1, host="inv-2")
+        )
+        logs.append(
+            log(100 + t, base + 50, "inventory-service", "INFO", "reserved", t, t * 10 + 1, host="inv-1")
+        )
+    # a line of the late host with only a trace ID: 280 ms after the span start, i.e. 30 ms in, corrected
+    logs.append(log(999, 5000 + 280, "inventory-service", "WARN", "slow", trace=5, host="inv-2"))
+    stage(tmp_path, logs=logs, spans=spans)
+    correlate(tmp_path)
+    con = duckdb.connect(str(tmp_path / "catalog.duckdb"), read_only=True)
+    skews = dict(
+        con.sql(
+            "SELECT l.host, any_value(k.skew_ms) FROM log_links AS k JOIN logs AS l "
+            "USING (source_file, source_line) GROUP BY l.host"
+        ).fetchall()
+    )
+    placed = con.sql("SELECT method, span_id, skew_ms FROM log_links WHERE source_line = 999").fetchall()
+    con.close()
+    assert skews["inv-1"] == 0.0
+    assert skews["inv-2"] == pytest.approx(
+        -200.0
+    )  # minus the median residual: 300 - 100 ms past the span end
+    assert placed == [("trace_time", sid(51), pytest.approx(-200.0))]

@@ -122,7 +122,9 @@ def test_trace_waterfall_of_the_1432_case(sample_out: Path, truth: dict[str, Any
     )
 
 
-@pytest.mark.parametrize("name", ["root-causes", "upstream-errors", "slow-queries", "link-coverage"])
+@pytest.mark.parametrize(
+    "name", ["root-causes", "upstream-errors", "slow-queries", "link-coverage", "clock-skew"]
+)
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
 def test_reports_render_in_every_format(sample_out: Path, name: str, fmt: str) -> None:
     result = invoke("report", name, "--format", fmt, "--out", sample_out)

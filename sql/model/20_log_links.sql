@@ -5,18 +5,21 @@
 --               contains the record's time (± $tolerance_ms)
 --   trace_root  the trace has spans but none of the record's service contains   0.6
 --               it: the record is placed on the trace's root
--- skew_ms stays NULL until a clock-skew estimate exists for the record's host.
+-- skew_ms is the clock-skew correction of the record's host (host_skew); time containment uses ts + skew_ms.
 WITH lg AS (
-    SELECT source_file, source_line, ts, service, trace_id, span_id, right(trace_id, 16) AS tlow
-    FROM stg_logs
-    WHERE trace_id IS NOT NULL
+    SELECT l.source_file, l.source_line, l.ts, l.service, l.trace_id, l.span_id, right(l.trace_id, 16) AS tlow,
+           coalesce(h.skew_ms, 0.0) AS skew_ms,
+           l.ts + to_microseconds(CAST(round(coalesce(h.skew_ms, 0.0) * 1000) AS BIGINT)) AS ts_fixed
+    FROM stg_logs AS l
+    LEFT JOIN host_skew AS h ON h.host = coalesce(l.host, l.service)
+    WHERE l.trace_id IS NOT NULL
 ),
 sp AS (
     SELECT trace_id, span_id, service, start_ts, end_ts, is_root, right(trace_id, 16) AS tlow
     FROM spans
 ),
 by_span AS (
-    SELECT lg.source_file, lg.source_line, lg.ts, sp.trace_id, sp.span_id
+    SELECT lg.source_file, lg.source_line, lg.ts, lg.skew_ms, sp.trace_id, sp.span_id
     FROM lg
     JOIN sp ON sp.tlow = lg.tlow AND sp.span_id = lg.span_id AND same_trace(sp.trace_id, lg.trace_id)
     QUALIFY row_number() OVER (PARTITION BY lg.source_file, lg.source_line
@@ -27,11 +30,11 @@ rest AS (
     ANTI JOIN by_span AS b ON b.source_file = lg.source_file AND b.source_line = lg.source_line
 ),
 by_time AS (
-    SELECT rest.source_file, rest.source_line, rest.ts, sp.trace_id, sp.span_id
+    SELECT rest.source_file, rest.source_line, rest.ts, rest.skew_ms, sp.trace_id, sp.span_id
     FROM rest
     JOIN sp ON sp.tlow = rest.tlow AND same_trace(sp.trace_id, rest.trace_id) AND sp.service = rest.service
-           AND rest.ts >= sp.start_ts - to_milliseconds($tolerance_ms)
-           AND rest.ts <= sp.end_ts + to_milliseconds($tolerance_ms)
+           AND rest.ts_fixed >= sp.start_ts - to_milliseconds($tolerance_ms)
+           AND rest.ts_fixed <= sp.end_ts + to_milliseconds($tolerance_ms)
     QUALIFY row_number() OVER (PARTITION BY rest.source_file, rest.source_line
                                ORDER BY sp.start_ts DESC, sp.end_ts, sp.span_id) = 1
 ),
@@ -40,16 +43,16 @@ rest2 AS (
     ANTI JOIN by_time AS b ON b.source_file = rest.source_file AND b.source_line = rest.source_line
 ),
 by_root AS (
-    SELECT rest2.source_file, rest2.source_line, rest2.ts, sp.trace_id, sp.span_id
+    SELECT rest2.source_file, rest2.source_line, rest2.ts, rest2.skew_ms, sp.trace_id, sp.span_id
     FROM rest2
     JOIN sp ON sp.tlow = rest2.tlow AND same_trace(sp.trace_id, rest2.trace_id) AND sp.is_root
     QUALIFY row_number() OVER (PARTITION BY rest2.source_file, rest2.source_line
                                ORDER BY sp.start_ts, sp.span_id) = 1
 )
 SELECT source_file, source_line, ts, trace_id, span_id, 'span_id' AS method, CAST(1.0 AS DOUBLE) AS confidence,
-       CAST(NULL AS DOUBLE) AS skew_ms
+       CAST(skew_ms AS DOUBLE) AS skew_ms
 FROM by_span
 UNION ALL
-SELECT source_file, source_line, ts, trace_id, span_id, 'trace_time', 0.9, NULL FROM by_time
+SELECT source_file, source_line, ts, trace_id, span_id, 'trace_time', 0.9, skew_ms FROM by_time
 UNION ALL
-SELECT source_file, source_line, ts, trace_id, span_id, 'trace_root', 0.6, NULL FROM by_root
+SELECT source_file, source_line, ts, trace_id, span_id, 'trace_root', 0.6, skew_ms FROM by_root
