@@ -192,3 +192,15 @@ def share_of_json_objects(head: list[str], accept: Callable[[dict[str, object]],
             continue
         hits += isinstance(obj, dict) and accept(obj)
     return hits / len(lines) if lines else 0.0
+
+
+def matching_lines(lines: pl.Series, pattern: str, reason: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Split a chunk of one-record-per-line text: the non-blank lines ``pattern`` matches (``line_no``,
+    ``line``), rejects for the others (``line_no``, ``reason``, ``raw``) and the number of blank lines."""
+    line = pl.col("line")
+    df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("line_no")
+    df = df.filter(line.is_not_null() & line.str.contains("[^ \t\r]"))
+    skipped = len(lines) - df.height
+    df = df.with_columns(matched=line.str.contains(pattern))
+    bad = df.filter(~pl.col("matched")).select("line_no", pl.lit(reason).alias("reason"), line.alias("raw"))
+    return df.filter(pl.col("matched")).drop("matched"), bad, skipped

@@ -107,16 +107,8 @@ def _trace_ids(df: pl.DataFrame) -> pl.DataFrame:
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse a chunk of Envoy access-log lines into LOGS records and rejects."""
-    line = pl.col("line")
-    df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("line_no")
-    df = df.filter(line.is_not_null() & line.str.contains("[^ \t\r]"))
-    skipped = len(lines) - df.height
-
-    df = df.with_columns(matched=line.str.contains(_LINE))
-    bad = df.filter(~pl.col("matched")).select(
-        "line_no", pl.lit("not an Envoy access-log line").alias("reason"), pl.col("line").alias("raw")
-    )
-    recs = _trace_ids(_fields(df.filter(pl.col("matched"))))
+    df, bad, skipped = base.matching_lines(lines, _LINE, "not an Envoy access-log line")
+    recs = _trace_ids(_fields(df))
     status = pl.col("status").cast(pl.Int64, strict=False)
     valid = pl.col("valid")
     recs = recs.with_columns(

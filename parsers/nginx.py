@@ -109,16 +109,8 @@ def _upstream_ms(df: pl.DataFrame) -> pl.Series:
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse a chunk of nginx access-log lines into LOGS records and rejects."""
-    line = pl.col("line")
-    df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("line_no")
-    df = df.filter(line.is_not_null() & line.str.contains("[^ \t\r]"))
-    skipped = len(lines) - df.height
-
-    df = df.with_columns(matched=line.str.contains(_LINE))
-    bad = df.filter(~pl.col("matched")).select(
-        "line_no", pl.lit("not an nginx access-log line").alias("reason"), pl.col("line").alias("raw")
-    )
-    df = _fields(df.filter(pl.col("matched")))
+    df, bad, skipped = base.matching_lines(lines, _LINE, "not an nginx access-log line")
+    df = _fields(df)
 
     status = pl.col("status").cast(pl.Int64)
     extra = _dash(pl.col("extra"))

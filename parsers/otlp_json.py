@@ -334,24 +334,38 @@ _EXPORT_HEAD = re.compile(
 _PRETTY_HEAD = re.compile(r'^[ \t]*"(resourceSpans|batches)"[ \t]*:|^[ \t]*"result"[ \t]*:[ \t]*\{?[ \t]*$')
 
 
-def sniff(head: list[str]) -> float:
-    """High when the head is OTLP trace export lines or a pretty-printed export; 0 for JSON log lines."""
+def sniff_export(
+    head: list[str],
+    export_head: re.Pattern[str],
+    pretty_head: re.Pattern[str],
+    inline_keys: tuple[str, ...],
+    required_any: tuple[str, ...],
+) -> float:
+    """Sniff for an OTLP export kind.
+
+    0.95 × the share of head lines that are one export each (``export_head`` matches, or the line is an object
+    holding every one of ``inline_keys``); else 0.9 for a pretty-printed document ("{" alone, then
+    ``pretty_head`` on one of the next lines, and one of ``required_any`` somewhere in the head)."""
     lines = [line for line in head if line.strip()]
     if not lines:
         return 0.0
     hits = sum(
         1
         for line in lines
-        if _EXPORT_HEAD.match(line)
-        or (line.lstrip().startswith("{") and '"resourceSpans"' in line and '"spans"' in line)
+        if export_head.match(line) or (line.lstrip().startswith("{") and all(k in line for k in inline_keys))
     )
     if hits:
         return 0.95 * hits / len(lines)
-    # A pretty-printed document: "{" alone, then the top-level key on one of the next lines.
     text = "\n".join(lines)
-    if lines[0].startswith("{") and any(_PRETTY_HEAD.match(line) for line in lines[1:4]):
-        return 0.9 if '"resourceSpans"' in text or '"batches"' in text else 0.0
-    return 0.0
+    pretty = lines[0].lstrip().startswith("{") and any(pretty_head.match(line) for line in lines[1:4])
+    return 0.9 if pretty and any(k in text for k in required_any) else 0.0
+
+
+def sniff(head: list[str]) -> float:
+    """High when the head is OTLP trace export lines or a pretty-printed export; 0 for JSON log lines."""
+    return sniff_export(
+        head, _EXPORT_HEAD, _PRETTY_HEAD, ('"resourceSpans"', '"spans"'), ('"resourceSpans"', '"batches"')
+    )
 
 
 def record_start(lines: pl.Series) -> pl.Series | None:

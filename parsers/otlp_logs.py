@@ -216,21 +216,9 @@ _PRETTY_HEAD = re.compile(r'^[ \t]*"resourceLogs"[ \t]*:')
 
 def sniff(head: list[str]) -> float:
     """High for OTLP log export lines or a pretty-printed log export; 0 for trace exports and JSON logs."""
-    lines = [line for line in head if line.strip()]
-    if not lines:
-        return 0.0
-    hits = sum(
-        1
-        for line in lines
-        if _EXPORT_HEAD.match(line)
-        or (line.lstrip().startswith("{") and '"resourceLogs"' in line and '"logRecords"' in line)
+    return otlp_json.sniff_export(
+        head, _EXPORT_HEAD, _PRETTY_HEAD, ('"resourceLogs"', '"logRecords"'), ('"resourceLogs"',)
     )
-    if hits:
-        return 0.95 * hits / len(lines)
-    # A pretty-printed document: "{" alone, then the top-level key on one of the next lines.
-    if lines[0].lstrip().startswith("{") and any(_PRETTY_HEAD.match(line) for line in lines[1:4]):
-        return 0.9
-    return 0.0
 
 
 def record_start(lines: pl.Series) -> pl.Series | None:
