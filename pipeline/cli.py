@@ -211,18 +211,17 @@ def report(name: str, out: Path, since: str | None, until: str | None, service: 
     Example:
       tracejoin report root-causes --since "2026-11-17 14:00" --format json
     """
-    import difflib
 
     from pipeline.catalog import open_catalog, query
-    from pipeline.errors import ConfigError
+    from pipeline.errors import ConfigError, did_you_mean
     from pipeline.investigate import parse_time
     from pipeline.render import render
 
     names = _report_names()
     if name not in names:
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"reports: {', '.join(names)}"
-        raise ConfigError(f"unknown report {name!r}", hint)
+        raise ConfigError(
+            f"unknown report {name!r}", did_you_mean(name, names, f"reports: {', '.join(names)}")
+        )
     params = {
         "since": parse_time(since) if since else None,
         "until": parse_time(until) if until else None,

@@ -20,7 +20,6 @@ A config file is TOML::
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from parsers.regex_format import COLUMNS, RegexFormat
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, did_you_mean
 
 DEFAULT_SYMPTOMS = ("upstream service error", "upstream error", "bad gateway", "gateway timeout")
 
@@ -67,8 +66,7 @@ def check_timezone(name: str, where: str) -> str:
 
 
 def _unknown_key(key: str, allowed: set[str], where: str, path: str) -> ConfigError:
-    close = difflib.get_close_matches(key, sorted(allowed), n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
+    hint = did_you_mean(key, allowed, f"allowed keys: {', '.join(sorted(allowed))}")
     return ConfigError(f"unknown key {key!r} in {where} of {path}", hint, path=path, key=key)
 
 

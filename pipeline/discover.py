@@ -7,7 +7,6 @@ both candidates, not a coin toss.
 
 from __future__ import annotations
 
-import difflib
 import glob
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from parsers.base import Parser
 from parsers.registry import ALIASES, REGISTRY
 from pipeline import reader
 from pipeline.config import Config, Source
-from pipeline.errors import ConfigError, InputError
+from pipeline.errors import ConfigError, InputError, did_you_mean
 
 MIN_SCORE = 0.5  # below this no parser claims the file
 TIE_MARGIN = 0.1  # two scores closer than this are ambiguous
@@ -56,10 +55,10 @@ def resolve_format(name: str, parsers: Mapping[str, Parser] | None = None) -> Pa
     key = ALIASES.get(name, name)
     if key in table:
         return table[key]
-    names = sorted([*table, *ALIASES])
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else "run 'tracejoin formats' to list them"
-    raise ConfigError(f"unknown format {name!r}", hint)
+    raise ConfigError(
+        f"unknown format {name!r}",
+        did_you_mean(name, [*table, *ALIASES], "run 'tracejoin formats' to list them"),
+    )
 
 
 def _expand(spec: str, base: Path) -> list[tuple[Path, Path | None, bool]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class TracejoinError(Exception):
     """Base of every expected failure. ``fix`` tells the user what to do about it."""
@@ -34,3 +37,9 @@ class InputError(TracejoinError):
 
 class OutputError(TracejoinError):
     """The output directory is missing or incomplete for the command asked."""
+
+
+def did_you_mean(name: str, choices: Iterable[str], otherwise: str) -> str:
+    """The fix for an unknown name: the closest known one, else ``otherwise``."""
+    close = difflib.get_close_matches(name, sorted(choices), n=1)
+    return f"did you mean {close[0]!r}?" if close else otherwise

@@ -12,7 +12,7 @@ import pyarrow as pa
 from dateutil import parser as du_parser
 
 from pipeline.catalog import open_catalog, query
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, did_you_mean
 
 _DURATION_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
@@ -67,14 +67,9 @@ def investigate(
     con = open_catalog(out)
     try:
         if service is not None:
-            known = {r[0] for r in con.execute("SELECT DISTINCT service FROM logs").fetchall()}
+            known = {r[0] for r in con.sql("SELECT DISTINCT service FROM logs").fetchall() if r[0]}
             if service not in known:
-                import difflib
-
-                close = difflib.get_close_matches(service, sorted(s for s in known if s), n=1)
-                hint = (
-                    f"did you mean {close[0]!r}?" if close else f"known services: {', '.join(sorted(known))}"
-                )
+                hint = did_you_mean(service, known, f"known services: {', '.join(sorted(known))}")
                 raise ConfigError(f"no service named {service!r} in the logs", hint)
         causes = query(con, "reports/root_causes", params)
         errors = query(con, "investigate", params)
