@@ -26,6 +26,7 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "slow_queries": ("stg_slow_queries", "ts"),
     "spans": ("spans", "start_ts"),
     "log_links": ("log_links", "ts"),
+    "log_link_gaps": ("log_link_gaps", "ts"),
     "query_links": ("query_links", "ts"),
     "root_causes": ("root_causes", "ts"),
     "rejects": ("rejects_dated", "ts"),

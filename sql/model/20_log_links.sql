@@ -5,6 +5,8 @@
 --               contains the record's time (± $tolerance_ms)
 --   trace_root  the trace has spans but none of the record's service contains   0.6
 --               it: the record is placed on the trace's root
+--   request_attr  no trace ID: one trace's span of the record's service        0.95 / 0.8
+--                 contains it and carries the same request ID (or path and user); see request_matches
 -- skew_ms is the clock-skew correction of the record's host (host_skew); time containment uses ts + skew_ms.
 WITH lg AS (
     SELECT l.source_file, l.source_line, l.ts, l.service, l.trace_id, l.span_id, right(l.trace_id, 16) AS tlow,
@@ -56,3 +58,6 @@ UNION ALL
 SELECT source_file, source_line, ts, trace_id, span_id, 'trace_time', 0.9, skew_ms FROM by_time
 UNION ALL
 SELECT source_file, source_line, ts, trace_id, span_id, 'trace_root', 0.6, skew_ms FROM by_root
+UNION ALL
+SELECT source_file, source_line, ts, trace_id, span_id, 'request_attr', confidence, skew_ms
+FROM request_matches WHERE span_id IS NOT NULL

@@ -7,15 +7,24 @@
 --   time_window          no trace comment: the one database client span anywhere with    0.8
 --                        the same statement shape (and database) whose interval contains
 --                        the statement (± $tolerance_ms). Several candidates: no link.
+-- A candidate span must also agree, where both sides name them, on the database (db.name / db.namespace),
+-- the database user (db.user) and the client host: an IP-like client_host against the span's host.ip /
+-- client address attributes, a host name against host.name. A value missing on either side rules nothing out.
 -- A query whose comment names a trace without spans (sampled out) is never placed on another trace.
 WITH q AS (
-    SELECT source_file, source_line, ts, end_ts, engine, db, fingerprint, trace_id, span_id,
+    SELECT source_file, source_line, ts, end_ts, engine, db, db_user, fingerprint, trace_id, span_id,
+           client_host, regexp_matches(coalesce(client_host, ''), '^[0-9.]+$|:') AS client_is_ip,
            right(trace_id, 16) AS tlow
     FROM stg_slow_queries
 ),
 dbs AS (
     SELECT trace_id, span_id, start_ts, end_ts, db_system, db_fingerprint,
-           coalesce(attributes['db.namespace'], attributes['db.name']) AS db_name, right(trace_id, 16) AS tlow
+           coalesce(attributes['db.namespace'], attributes['db.name']) AS db_name,
+           attributes['db.user'] AS db_user,
+           coalesce(resource_attributes['host.ip'], attributes['network.local.address'],
+                    attributes['net.sock.host.addr'], attributes['client.address']) AS host_ip,
+           resource_attributes['host.name'] AS host_name,
+           right(trace_id, 16) AS tlow
     FROM spans
     WHERE db_fingerprint IS NOT NULL
 ),
@@ -35,6 +44,12 @@ contained AS (
                  AND (d.db_system IS NULL OR q.engine IS NULL OR d.db_system = q.engine
                       OR (q.engine = 'postgresql' AND d.db_system = 'postgres'))
                  AND (d.db_name IS NULL OR q.db IS NULL OR d.db_name = q.db)
+                 AND (d.db_user IS NULL OR q.db_user IS NULL OR d.db_user = q.db_user)
+                 AND (q.client_host IS NULL
+                      OR (q.client_is_ip AND (d.host_ip IS NULL OR contains(d.host_ip, q.client_host)))
+                      OR (NOT q.client_is_ip AND (d.host_name IS NULL OR d.host_name = q.client_host
+                                                  OR starts_with(d.host_name, q.client_host || '.')
+                                                  OR starts_with(q.client_host, d.host_name || '.'))))
                  AND d.start_ts <= q.ts + to_milliseconds($tolerance_ms)
                  AND d.end_ts >= coalesce(q.end_ts, q.ts) - to_milliseconds($tolerance_ms)
     ANTI JOIN by_comment AS b ON b.source_file = q.source_file AND b.source_line = q.source_line

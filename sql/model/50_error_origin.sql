@@ -1,6 +1,9 @@
 -- error_origin: one row per distinct anchor (trace_id, anchor_span_id) that has an error span at or below it
 -- (DESIGN §6 step 2). The origin is the error span with no error descendant — the deepest link of the
--- error chain; ties go to the earliest-ending span. origin_path lists span IDs from the anchor down.
+-- error chain; ties go to the earliest-ending span. A failed attempt that was retried is not the origin:
+-- an error span with a later error sibling of the same service and name that started after it ended
+-- (a retry) is superseded, and so is everything below it — the last failed attempt's cause counts.
+-- origin_path lists span IDs from the anchor down.
 -- callee_span_id is set when the origin gave up waiting (a timeout) while a callee below it went on
 -- without error: the cause then lies in the callee (step 3 continues from there).
 WITH RECURSIVE anchors AS (
@@ -20,9 +23,22 @@ err AS (
     JOIN spans AS sp ON sp.trace_id = sub.trace_id AND sp.span_id = sub.span_id
     WHERE sp.is_error
 ),
+superseded AS (
+    SELECT DISTINCT x.trace_id, x.span_id
+    FROM spans AS x
+    JOIN spans AS y ON y.trace_id = x.trace_id AND y.parent_span_id = x.parent_span_id
+                   AND y.service IS NOT DISTINCT FROM x.service AND y.name = x.name
+                   AND y.span_id <> x.span_id AND y.is_error
+                   AND y.start_ts >= x.end_ts - to_milliseconds($tolerance_ms)
+    WHERE x.is_error AND x.trace_id IN (SELECT trace_id FROM anchors)
+),
 leaf AS (
     SELECT a.* FROM err AS a
     WHERE NOT EXISTS (
+        SELECT 1 FROM superseded AS r
+        WHERE r.trace_id = a.trace_id AND r.span_id <> a.anchor_span_id AND list_contains(a.path, r.span_id)
+    )
+    AND NOT EXISTS (
         SELECT 1 FROM err AS b
         WHERE b.trace_id = a.trace_id AND b.anchor_span_id = a.anchor_span_id
           AND b.span_id <> a.span_id AND list_contains(b.path, a.span_id)

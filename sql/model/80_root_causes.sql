@@ -6,6 +6,9 @@
 -- confidence = anchor confidence × 1.0 (error_origin) or 0.8 (critical_path); no_trace: 0.5 when the best
 -- candidate is another service's record sharing the trace ID, 0.3 when it is only near in time or is the
 -- record itself.
+-- linked_trace_id: asynchronous work (a queue consumer in its own trace) names the trace that triggered it —
+-- the span link (OTLP links, Jaeger FOLLOWS_FROM) of the anchor, a span on the path or the trace's root —
+-- so the engineer can follow the error chain back to the request that produced the message.
 WITH resolved AS (
     SELECT e.*,
            coalesce(lo.root_span_id, o.origin_span_id) AS root_span_id,
@@ -87,6 +90,22 @@ timeout_ev AS (
     JOIN spans AS cs ON cs.trace_id = r.trace_id AND cs.span_id = r.callee_span_id
     WHERE r.via_timeout
 ),
+span_links AS (
+    SELECT trace_id, span_id, is_root, unnest(links) AS lk FROM spans WHERE len(links) > 0
+),
+async_ev AS (
+    SELECT r.source_file, r.source_line,
+           min(sl.lk.trace_id) AS linked_trace_id,
+           list(DISTINCT 'triggered by ' || coalesce(ps.service || ': ' || ps.name, 'span ' || sl.lk.span_id)
+                || ' in trace ' || sl.lk.trace_id || ' (span link)') AS items
+    FROM resolved AS r
+    JOIN span_links AS sl ON sl.trace_id = r.trace_id
+                         AND (sl.is_root OR sl.span_id = r.anchor_span_id
+                              OR list_contains(coalesce(r.path_ids, []), sl.span_id))
+    LEFT JOIN spans AS ps ON ps.trace_id = sl.lk.trace_id AND ps.span_id = sl.lk.span_id
+    WHERE sl.lk.trace_id IS NOT NULL AND sl.lk.trace_id <> r.trace_id
+    GROUP BY r.source_file, r.source_line
+),
 no_trace AS (
     SELECT c.source_file, c.source_line,
            any_value(c.service) FILTER (WHERE c.rank = 1) AS service,
@@ -115,8 +134,9 @@ SELECT r.ts, r.service, r.host, r.level, first_line(r.message) AS message, r.sou
        r.reason,
        coalesce(p.path, CAST([] AS VARCHAR[])) AS path,
        list_concat(coalesce(te.items, []), coalesce(qe.items, []), coalesce(qe.blocker_items, []),
-                   coalesce(se.items, []), coalesce(le.items, []),
+                   coalesce(se.items, []), coalesce(le.items, []), coalesce(ae.items, []),
                    coalesce(nt.items, [])) AS evidence,
+       ae.linked_trace_id,
        coalesce(qe.lock_ms, nt.lock_ms) AS root_lock_ms,
        nt.candidate_services,  -- no_trace: the services of the three best candidates, best first
        qe.query_ms AS root_query_ms,
@@ -133,3 +153,4 @@ LEFT JOIN span_ev AS se ON se.trace_id = r.trace_id AND se.span_id = r.root_span
 LEFT JOIN log_ev AS le ON le.source_file = r.source_file AND le.source_line = r.source_line
 LEFT JOIN timeout_ev AS te ON te.source_file = r.source_file AND te.source_line = r.source_line
 LEFT JOIN no_trace AS nt ON nt.source_file = r.source_file AND nt.source_line = r.source_line
+LEFT JOIN async_ev AS ae ON ae.source_file = r.source_file AND ae.source_line = r.source_line

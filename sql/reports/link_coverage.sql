@@ -1,12 +1,13 @@
 -- link-coverage: per service and input format, how many log records were placed in a trace and how, and
--- why the others were not: no trace ID in the record, or a trace ID whose trace has no spans (sampled out
--- or not exported). Filters: $since, $until, $service.
+-- why the others were not (log_link_gaps): no ID in the record, a request named in it that no span carries,
+-- a request that matches spans of several traces (ambiguous), or a trace ID whose trace has no spans
+-- (sampled out). span_missing counts records whose span ID is not among their trace's exported spans; they
+-- were placed by time or on the trace root instead. Filters: $since, $until, $service.
 WITH l AS (
-    SELECT l.service, l.format, l.trace_id, ll.method,
-           l.trace_id IS NOT NULL AND NOT EXISTS (
-               SELECT 1 FROM spans AS s WHERE right(s.trace_id, 16) = right(l.trace_id, 16)) AS trace_without_spans
+    SELECT l.service, l.format, l.span_id, ll.method, g.reason
     FROM logs AS l
     LEFT JOIN log_links AS ll ON ll.source_file = l.source_file AND ll.source_line = l.source_line
+    LEFT JOIN log_link_gaps AS g ON g.source_file = l.source_file AND g.source_line = l.source_line
     WHERE ($since IS NULL OR l.ts >= $since) AND ($until IS NULL OR l.ts < $until)
       AND ($service IS NULL OR l.service = $service)
 )
@@ -17,10 +18,12 @@ SELECT service, format,
        count(*) FILTER (WHERE method = 'span_id') AS by_span_id,
        count(*) FILTER (WHERE method = 'trace_time') AS by_trace_time,
        count(*) FILTER (WHERE method = 'trace_root') AS by_trace_root,
-       count(*) FILTER (WHERE method IS NULL AND trace_id IS NULL) AS unlinked_no_id,
-       count(*) FILTER (WHERE method IS NULL AND trace_without_spans) AS unlinked_trace_without_spans,
-       count(*) FILTER (WHERE method IS NULL AND trace_id IS NOT NULL AND NOT trace_without_spans)
-           AS unlinked_other
+       count(*) FILTER (WHERE method = 'request_attr') AS by_request_attr,
+       count(*) FILTER (WHERE method IN ('trace_time', 'trace_root') AND span_id IS NOT NULL) AS span_missing,
+       count(*) FILTER (WHERE reason = 'no_id') AS unlinked_no_id,
+       count(*) FILTER (WHERE reason = 'no_match') AS unlinked_no_match,
+       count(*) FILTER (WHERE reason = 'ambiguous') AS unlinked_ambiguous,
+       count(*) FILTER (WHERE reason = 'sampled_out') AS unlinked_sampled_out
 FROM l
 GROUP BY service, format
 ORDER BY service, format

@@ -1,0 +1,93 @@
+-- request_matches: one row per log record that carries no trace ID but names its request — a request ID,
+-- or the request path together with the user — and falls inside a span of its own service that carries the
+-- same request attributes (a service whose logging knows nothing of tracing, while a mesh or agent traces it).
+-- Request attributes of a record: its attribute bag (request_id, path, user, …) or its message
+-- ('request_id=…', 'user=…', a '/path'); of a span: x-request-id header / request.id, url.path or
+-- http.target, enduser.id / user.id.
+-- A candidate span contains the record's time (ts + skew_ms, ± $tolerance_ms) and matches on
+--   request_id   the request IDs are equal                                  0.95
+--   path_user    path and user are equal (and request IDs do not differ)     0.8
+-- A differing value on either key rules a span out. candidates counts the distinct traces with the best
+-- kind of match: exactly 1 → the record is placed on the innermost span of its service in that trace that
+-- contains it (log_links method request_attr); more → ambiguous, no link (link-coverage says so).
+WITH lg AS (
+    SELECT l.source_file, l.source_line, l.ts, l.service,
+           coalesce(h.skew_ms, 0.0) AS skew_ms,
+           l.ts + to_microseconds(CAST(round(coalesce(h.skew_ms, 0.0) * 1000) AS BIGINT)) AS ts_fixed,
+           nullif(coalesce(l.attributes['request_id'], l.attributes['request.id'], l.attributes['req_id'],
+                           l.attributes['requestId'], l.attributes['x_request_id'],
+                           l.attributes['http.request.header.x-request-id'],
+                           regexp_extract(l.message, '(?i)\brequest[_.-]?id[=: ]+"?([A-Za-z0-9._:-]*[A-Za-z0-9])', 1)),
+                  '') AS request_id,
+           nullif(regexp_extract(coalesce(l.attributes['path'], l.attributes['url.path'], l.attributes['http.target'],
+                                          l.attributes['uri'],
+                                          regexp_extract(l.message, '(?:^|[ "=])(/[A-Za-z0-9._~%/-]*)', 1)),
+                                 '^[^?]*'), '') AS path,
+           nullif(coalesce(l.attributes['user'], l.attributes['user_id'], l.attributes['user.id'],
+                           l.attributes['userId'], l.attributes['enduser.id'],
+                           regexp_extract(l.message, '(?i)\buser(?:[_.]?id)?[=: ]+"?([A-Za-z0-9._@-]+)', 1)),
+                  '') AS user_id
+    FROM stg_logs AS l
+    LEFT JOIN host_skew AS h ON h.host = coalesce(l.host, l.service)
+    WHERE l.trace_id IS NULL AND l.ts IS NOT NULL AND l.service IS NOT NULL
+),
+keyed AS (
+    SELECT *, epoch(ts_fixed)::BIGINT AS sec FROM lg WHERE request_id IS NOT NULL OR path IS NOT NULL
+),
+sp AS (
+    SELECT trace_id, span_id, service, start_ts, end_ts,
+           nullif(regexp_replace(coalesce(attributes['http.request.header.x-request-id'], attributes['request.id'],
+                                          attributes['http.request_id'], attributes['x-request-id']),
+                                 '^\["?|"?\]$', '', 'g'), '') AS request_id,
+           nullif(regexp_extract(coalesce(attributes['url.path'], attributes['http.target']), '^[^?]*'), '') AS path,
+           nullif(coalesce(attributes['enduser.id'], attributes['user.id']), '') AS user_id
+    FROM spans
+    WHERE service IN (SELECT DISTINCT service FROM keyed)
+),
+requests AS (
+    -- spans that carry request attributes, one row per second they cover (an equality key for the join)
+    SELECT sp.*, unnest(generate_series(epoch(start_ts - to_milliseconds($tolerance_ms))::BIGINT,
+                                        epoch(end_ts + to_milliseconds($tolerance_ms))::BIGINT)) AS sec
+    FROM sp
+    WHERE request_id IS NOT NULL OR (path IS NOT NULL AND user_id IS NOT NULL)
+),
+cand AS (
+    SELECT k.source_file, k.source_line, k.ts, k.skew_ms, k.ts_fixed, k.service, r.trace_id,
+           CASE WHEN k.request_id = r.request_id THEN 'request_id' ELSE 'path_user' END AS match
+    FROM keyed AS k
+    JOIN requests AS r ON r.service = k.service AND r.sec = k.sec
+                      AND k.ts_fixed >= r.start_ts - to_milliseconds($tolerance_ms)
+                      AND k.ts_fixed <= r.end_ts + to_milliseconds($tolerance_ms)
+    WHERE (k.request_id = r.request_id
+           OR (k.path = r.path AND k.user_id = r.user_id
+               AND (k.request_id IS NULL OR r.request_id IS NULL)))
+),
+best AS (
+    SELECT source_file, source_line, any_value(ts) AS ts, any_value(skew_ms) AS skew_ms,
+           any_value(ts_fixed) AS ts_fixed, any_value(service) AS service,
+           arg_min(match, match <> 'request_id') AS match
+    FROM cand
+    GROUP BY source_file, source_line
+),
+counted AS (
+    SELECT b.*, count(DISTINCT c.trace_id) AS candidates, min(c.trace_id) AS trace_id
+    FROM best AS b
+    JOIN cand AS c ON c.source_file = b.source_file AND c.source_line = b.source_line AND c.match = b.match
+    GROUP BY ALL
+),
+placed AS (
+    SELECT c.source_file, c.source_line, s.span_id
+    FROM counted AS c
+    JOIN spans AS s ON s.trace_id = c.trace_id AND s.service = c.service
+                   AND c.ts_fixed >= s.start_ts - to_milliseconds($tolerance_ms)
+                   AND c.ts_fixed <= s.end_ts + to_milliseconds($tolerance_ms)
+    WHERE c.candidates = 1
+    QUALIFY row_number() OVER (PARTITION BY c.source_file, c.source_line
+                               ORDER BY s.start_ts DESC, s.end_ts, s.span_id) = 1
+)
+SELECT c.source_file, c.source_line, c.ts, c.skew_ms, c.match, c.candidates,
+       CASE WHEN c.candidates = 1 THEN c.trace_id END AS trace_id,
+       p.span_id,
+       CAST(CASE c.match WHEN 'request_id' THEN 0.95 ELSE 0.8 END AS DOUBLE) AS confidence
+FROM counted AS c
+LEFT JOIN placed AS p ON p.source_file = c.source_file AND p.source_line = c.source_line

@@ -1,0 +1,238 @@
+"""Issue 4's hard cases, each pinned on a small staged scenario with one exact expected answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.correlate import correlate
+from tests.builders import log, query, sid, span, stage, tid
+
+SELECT_STOCK = "select qty from stock where sku = ?"
+
+
+def _tables(tmp_path: Path, *names: str, **staged: Any) -> list[list[dict[str, Any]]]:
+    stage(tmp_path, **staged)
+    correlate(tmp_path)
+    con = duckdb.connect(str(tmp_path / "catalog.duckdb"), read_only=True)
+    try:
+        return [
+            con.sql(f"SELECT * FROM {name} ORDER BY source_file, source_line").to_arrow_table().to_pylist()
+            for name in names
+        ]
+    finally:
+        con.close()
+
+
+def _root_causes(tmp_path: Path, **staged: Any) -> list[dict[str, Any]]:
+    return _tables(tmp_path, "root_causes", **staged)[0]
+
+
+def _retried_call(trace: int) -> list[dict[str, Any]]:
+    """order calls payment three times: two attempts time out (payment goes on, slowly, without error),
+    the third fails at once because payment's database rejects the write."""
+    timeout = {"status": "ERROR", "status_message": "Read timed out", "kind": "CLIENT"}
+    return [
+        span(
+            trace, 1, None, "order", "POST /orders", 0, 2300, kind="SERVER", status="ERROR", http_status=502
+        ),
+        span(trace, 2, 1, "order", "HTTP POST /charge", 10, 1010, **timeout),
+        span(trace, 3, 2, "payment", "POST /charge", 12, 1500, kind="SERVER", status="OK"),
+        span(trace, 4, 3, "payment", "SELECT ledger", 14, 1490, kind="CLIENT", status="OK"),
+        span(trace, 5, 1, "order", "HTTP POST /charge", 1100, 2100, **timeout),
+        span(trace, 6, 5, "payment", "POST /charge", 1102, 2250, kind="SERVER", status="OK"),
+        span(
+            trace,
+            7,
+            1,
+            "order",
+            "HTTP POST /charge",
+            2200,
+            2290,
+            kind="CLIENT",
+            status="ERROR",
+            http_status=500,
+        ),
+        span(
+            trace, 8, 7, "payment", "POST /charge", 2202, 2288, kind="SERVER", status="ERROR", http_status=500
+        ),
+        span(
+            trace,
+            9,
+            8,
+            "payment",
+            "INSERT ledger",
+            2205,
+            2280,
+            kind="CLIENT",
+            status="ERROR",
+            status_message="ERROR: duplicate key value violates unique constraint",
+        ),
+    ]
+
+
+def test_retries_blame_the_last_failed_attempt_not_the_first_timeout(tmp_path: Path) -> None:
+    logs = [log(1, 2295, "order", "ERROR", "upstream service error: POST /charge failed", trace=1, span_id=1)]
+    (rc,) = _root_causes(tmp_path, logs=logs, spans=_retried_call(1))
+    assert rc["reason"] == "error_origin"
+    assert (rc["root_service"], rc["root_name"], rc["root_span_id"]) == ("payment", "INSERT ledger", sid(9))
+    assert rc["path"] == [
+        "order: POST /orders",
+        "order: HTTP POST /charge",
+        "payment: POST /charge",
+        "payment: INSERT ledger",
+    ]
+
+
+def test_parallel_calls_of_one_name_are_not_retries(tmp_path: Path) -> None:
+    # three shard calls at once: the earliest-ending failure is the origin, none supersedes another
+    spans = [
+        span(2, 1, None, "search", "GET /search", 0, 300, kind="SERVER", status="ERROR"),
+        span(2, 2, 1, "search", "GET /shard", 10, 200, kind="CLIENT", status="ERROR", status_message="503"),
+        span(2, 3, 1, "search", "GET /shard", 11, 120, kind="CLIENT", status="ERROR", status_message="503"),
+        span(2, 4, 1, "search", "GET /shard", 12, 250, kind="CLIENT", status="OK"),
+    ]
+    logs = [log(1, 290, "search", "ERROR", "upstream service error", trace=2, span_id=1)]
+    (rc,) = _root_causes(tmp_path, logs=logs, spans=spans)
+    assert rc["root_span_id"] == sid(3)
+
+
+def test_a_consumer_error_names_the_producer_trace_that_triggered_it(tmp_path: Path) -> None:
+    producer = [
+        span(3, 1, None, "order", "POST /orders", 0, 50, kind="SERVER", status="OK"),
+        span(3, 2, 1, "order", "publish order.created", 20, 25, kind="PRODUCER", status="OK"),
+    ]
+    link = {"trace_id": tid(4), "span_id": sid(2), "attributes": []}
+    consumer = [
+        span(4, 11, None, "fulfillment", "process order.created", 900, 1000, kind="CONSUMER", status="ERROR"),
+        span(4, 12, 11, "fulfillment", "UPDATE shipments", 910, 990, kind="CLIENT", status="ERROR"),
+    ]
+    consumer[0]["links"] = [link | {"trace_id": tid(3)}]
+    logs = [log(1, 995, "fulfillment", "ERROR", "failed to process order.created", trace=4, span_id=11)]
+    (rc,) = _root_causes(tmp_path, logs=logs, spans=producer + consumer)
+    assert (rc["root_service"], rc["root_name"]) == ("fulfillment", "UPDATE shipments")
+    assert rc["linked_trace_id"] == tid(3)
+    assert f"triggered by order: publish order.created in trace {tid(3)} (span link)" in rc["evidence"]
+
+
+def test_an_open_circuit_breaker_is_the_origin_when_no_call_was_made(tmp_path: Path) -> None:
+    spans = [
+        span(5, 1, None, "order", "POST /orders", 0, 8, kind="SERVER", status="ERROR", http_status=503),
+        span(
+            5,
+            2,
+            1,
+            "order",
+            "CircuitBreaker payment",
+            2,
+            3,
+            status="ERROR",
+            status_message="CircuitBreaker 'payment' is OPEN and does not permit further calls",
+        ),
+    ]
+    logs = [log(1, 7, "order", "ERROR", "upstream service error: payment unavailable", trace=5, span_id=1)]
+    (rc,) = _root_causes(tmp_path, logs=logs, spans=spans)
+    assert (rc["reason"], rc["root_name"]) == ("error_origin", "CircuitBreaker payment")
+    assert (
+        "span status ERROR: CircuitBreaker 'payment' is OPEN and does not permit further calls"
+        in rc["evidence"]
+    )
+
+
+def _billing(trace: int, start: float, rid: str, user: str, path: str = "/invoices") -> list[dict[str, Any]]:
+    """A billing request traced by its sidecar: the SERVER span carries the request attributes."""
+    attrs = {"http.request.header.x-request-id": f'["{rid}"]', "url.path": path, "enduser.id": user}
+    base = trace * 10
+    return [
+        span(
+            trace,
+            base + 1,
+            None,
+            "billing",
+            f"POST {path}",
+            start,
+            start + 100,
+            kind="SERVER",
+            attributes=attrs,
+        ),
+        span(trace, base + 2, base + 1, "billing", "SELECT invoices", start + 40, start + 60, kind="CLIENT"),
+    ]
+
+
+def _plain(line: int, ms: float, message: str, level: str = "INFO") -> dict[str, Any]:
+    return log(line, ms, "billing", level, message)
+
+
+def test_logs_without_ids_link_by_request_id_or_path_and_user_only_when_unambiguous(tmp_path: Path) -> None:
+    spans = _billing(6, 0, "r-aaa", "u1") + _billing(7, 20, "r-bbb", "u2") + _billing(8, 30, "r-ccc", "u1")
+    logs = [
+        _plain(1, 10, "creating invoice request_id=r-aaa user=u1 path=/invoices"),  # request ID → trace 6
+        _plain(2, 65, "db call done request_id=r-bbb"),  # inside trace 7's DB span → that span
+        _plain(3, 25, "POST /invoices user=u2 took 3ms"),  # path + user → trace 7 only
+        _plain(4, 35, "POST /invoices user=u1 started"),  # path + user: traces 6 and 8 both → ambiguous
+        _plain(5, 35, "request_id=r-zzz unknown request"),  # no span has it → no link
+        _plain(6, 500, "request_id=r-aaa late retry"),  # outside every span → no link
+        _plain(7, 36, "heartbeat ok"),  # nothing to match on
+    ]
+    links, gaps = _tables(tmp_path, "log_links", "log_link_gaps", logs=logs, spans=spans)
+    placed = {r["source_line"]: (r["trace_id"], r["span_id"], r["method"], r["confidence"]) for r in links}
+    assert placed == {
+        1: (tid(6), sid(61), "request_attr", 0.95),
+        2: (tid(7), sid(72), "request_attr", 0.95),
+        3: (tid(7), sid(71), "request_attr", 0.8),
+    }
+    reasons = {r["source_line"]: (r["reason"], r["candidates"]) for r in gaps}
+    assert reasons == {
+        4: ("ambiguous", 2),
+        5: ("no_match", None),
+        6: ("no_match", None),
+        7: ("no_id", None),
+    }
+
+
+def test_an_id_less_error_line_gets_a_root_cause_through_its_request(tmp_path: Path) -> None:
+    spans = _billing(9, 0, "r-err", "u9")
+    spans[1] |= {"status": "ERROR", "status_message": "ERROR: deadlock detected"}
+    logs = [_plain(1, 70, "invoice failed request_id=r-err: deadlock detected", level="ERROR")]
+    (rc,) = _root_causes(tmp_path, logs=logs, spans=spans)
+    assert rc["anchor_method"] == "request_attr"
+    assert (rc["reason"], rc["root_name"]) == ("error_origin", "SELECT invoices")
+    assert rc["confidence"] == 0.95
+
+
+def _select_span(trace: int, service: str, user: str, ip: str, start: float, end: float) -> dict[str, Any]:
+    return span(
+        trace,
+        trace * 10 + 1,
+        None,
+        service,
+        "SELECT stock",
+        start,
+        end,
+        kind="CLIENT",
+        db_system="mysql",
+        db_fingerprint=SELECT_STOCK,
+        attributes={"db.name": "shop", "db.user": user},
+        resource_attributes={"host.ip": ip},
+    )
+
+
+def test_a_slow_query_without_comment_is_told_apart_by_user_and_client_host(tmp_path: Path) -> None:
+    spans = [
+        _select_span(11, "inventory", "inventory", "10.0.4.21", 0, 300),
+        _select_span(12, "reports", "reporting", "10.0.9.7", 0, 300),  # same shape, same time, other user
+        _select_span(13, "inventory", "inventory", "10.0.4.22", 0, 300),  # same user, other host
+    ]
+    stmt = "SELECT qty FROM stock WHERE sku = 'a'"
+    queries = [
+        query(1, 10, 290, stmt, SELECT_STOCK, db="shop", db_user="reporting", client_host="10.0.9.7"),
+        query(5, 10, 290, stmt, SELECT_STOCK, db="shop", db_user="inventory", client_host="10.0.4.22"),
+        query(9, 10, 290, stmt, SELECT_STOCK, db="shop", db_user="inventory"),  # host unknown: two fit
+    ]
+    (links,) = _tables(tmp_path, "query_links", spans=spans, queries=queries)
+    assert [(r["source_line"], r["trace_id"], r["method"]) for r in links] == [
+        (1, tid(12), "time_window"),
+        (5, tid(13), "time_window"),
+    ]
