@@ -362,8 +362,8 @@ def formats(config_path: Path | None) -> None:
 @out_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def evaluate(truth_path: Path, out: Path, fmt: str) -> None:
-    """Measure the run in --out against a ground truth: root-cause accuracy per fault kind, query links,
-    share of error lines answered; also written to <out>/evaluation.json.
+    """Measure the run in --out against a ground truth: root-cause accuracy per fault kind, log and query
+    link precision and recall, share of error lines answered; also written to <out>/evaluation.json.
 
     \b
     Example:
@@ -381,11 +381,22 @@ def evaluate(truth_path: Path, out: Path, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(result, indent=2, sort_keys=True))
         return
-    rows = [
-        {"fault kind": kind, **figures}
-        for kind, figures in [*result["kinds"].items(), ("all", result["overall"])]
+    kinds = [*result["kinds"].items(), ("all", result["overall"])]
+    cases = [
+        {"fault kind": kind, **{k: v for k, v in figures.items() if not isinstance(v, dict)}}
+        for kind, figures in kinds
+        if "cases" in figures
     ]
-    click.echo(render(pa.Table.from_pylist(rows), "table"))
+    click.echo(render(pa.Table.from_pylist(cases), "table"))
+    links = [
+        {"fault kind": kind, "record": table.removesuffix("_links"), "form": form, **counts}
+        for kind, figures in kinds
+        for table in ("log_links", "query_links")
+        for form, counts in figures.get(table, {}).items()
+    ]
+    if links:
+        click.echo("\nlinks per record (right = placed on the true span):")
+        click.echo(render(pa.Table.from_pylist(links), "table"))
 
 
 @main.command()

@@ -4,6 +4,12 @@ Root cause: top-1 = the root-cause span is the true one (traced faults) or, with
 is the true service; top-3 (no_trace only) = the true service is among the three best candidates.
 Query links: for the slow-log entries the truth names, precision and recall of the span they were placed on.
 Answered: the share of symptom lines that got a root cause at all.
+
+With per-record truth (``records`` in ground_truth.json names a Parquet file: every log record's and slow
+query's true trace and span), links are measured on every record, per fault kind of the record's trace and
+per ID form (``span_id``: the line carries both IDs, ``trace_id``: only the trace ID, ``none``: no ID; slow
+queries ``comment``/``no_comment``): precision = right links / links made, recall = right links / records
+whose true span was exported. And every error line counts for "answered", not only each case's symptom.
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from pipeline import sqlfiles
 from pipeline.catalog import open_catalog
+from pipeline.correlate import quote
 from pipeline.errors import ConfigError
 
 
@@ -39,8 +49,10 @@ def load_truth(path: Path) -> dict[str, Any]:
 def evaluate(out: Path, truth_path: Path) -> dict[str, Any]:
     """Figures per fault kind (and overall) for the run in ``out``."""
     truth = load_truth(truth_path)
+    records = _records_path(truth, truth_path)
     con = open_catalog(out)
     try:
+        by_record = _record_figures(con, records) if records else {}
         causes = {
             (r["source_file"], r["source_line"]): r
             for r in con.sql(
@@ -61,12 +73,52 @@ def evaluate(out: Path, truth_path: Path) -> dict[str, Any]:
         kind = fault["kind"]
         for case in fault["cases"]:
             _score_case(counts[kind], case, causes, links)
-    kinds = {kind: _figures(c) for kind, c in sorted(counts.items())}
+    kinds = {kind: _figures(c) | by_record.get(kind, {}) for kind, c in sorted(counts.items())}
+    for kind in by_record.keys() - kinds.keys() - {"all"}:  # background traffic: kind 'none'
+        kinds[kind] = by_record[kind]
     total: dict[str, int] = defaultdict(int)
     for c in counts.values():
         for key, value in c.items():
             total[key] += value
-    return {"truth": str(truth_path), "kinds": kinds, "overall": _figures(total)}
+    return {
+        "truth": str(truth_path),
+        "kinds": dict(sorted(kinds.items())),
+        "overall": _figures(total) | by_record.get("all", {}),
+    }
+
+
+def _records_path(truth: dict[str, Any], truth_path: Path) -> Path | None:
+    name = truth.get("records")
+    if not name:
+        return None
+    path = truth_path.parent / str(name)
+    if not path.is_file():
+        raise ConfigError(
+            f"the ground truth names {name} for its per-record truth, but {path} is missing",
+            "keep the files 'tracejoin generate' wrote together",
+        )
+    return path
+
+
+def _record_figures(con: duckdb.DuckDBPyConnection, records: Path) -> dict[str, dict[str, Any]]:
+    """Per fault kind ('all': every kind): link figures per record type and ID form, error lines answered."""
+    con.execute(f"CREATE TEMP VIEW truth_records AS SELECT * FROM read_parquet({quote(records)})")
+    figures: dict[str, dict[str, Any]] = defaultdict(dict)
+    for kind, record, form, n, expected, linked, right in con.sql(
+        sqlfiles.load_sql("evaluate/links")
+    ).fetchall():
+        key = "log_links" if record == "log" else "query_links"
+        figures[kind or "all"].setdefault(key, {})[form] = {
+            "records": n,
+            "expected": expected,
+            "linked": linked,
+            "right": right,
+            "precision": _ratio(right, linked),
+            "recall": _ratio(right, expected),
+        }
+    for kind, lines, answered in con.sql(sqlfiles.load_sql("evaluate/answered")).fetchall():
+        figures[kind or "all"] |= {"error_lines": lines, "error_lines_answered": _ratio(answered, lines)}
+    return dict(figures)
 
 
 def _score_case(
