@@ -27,6 +27,32 @@ def open_catalog(out: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+READ_ONLY_STATEMENTS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+
+
+def ad_hoc(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """One read-only statement of the user's (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) over the
+    catalog. Anything else — several statements, COPY, CREATE, ATTACH, SET — is refused before it runs."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise OutputError(f"the SQL does not parse: {str(exc).splitlines()[0]}", "fix the query") from exc
+    if len(statements) != 1:
+        raise OutputError(
+            f"give exactly one statement, not {len(statements)}", "run the statements one at a time"
+        )
+    kind = statements[0].type
+    if kind not in READ_ONLY_STATEMENTS:
+        raise OutputError(
+            f"only read-only queries are allowed here, not {kind.name}",
+            "use SELECT/WITH/DESCRIBE/SUMMARIZE; for your own tables connect to catalog.duckdb in Python",
+        )
+    try:
+        return con.sql(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise OutputError(f"the query failed: {str(exc).splitlines()[0]}", "fix the query") from exc
+
+
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pa.Table:
     """Run ``sql/<name>.sql`` with the parameters it uses (missing ones bound as NULL)."""
     sql = sqlfiles.load_sql(name)

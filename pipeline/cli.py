@@ -351,6 +351,30 @@ def formats(config_path: Path | None) -> None:
         click.echo(f"{'':<{width}}example: {parser.example}")
 
 
+@main.command("sql")
+@click.argument("statement")
+@out_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+def sql_command(statement: str, out: Path, fmt: str) -> None:
+    """Run one read-only SQL query over the output tables (logs, slow_queries, spans, log_links,
+    query_links, root_causes, rejects, log_link_gaps) and print the result.
+
+    \b
+    Example:
+      tracejoin sql "SELECT service, count(*) FROM logs WHERE level = 'ERROR' GROUP BY ALL"
+    """
+    from pipeline.catalog import ad_hoc, open_catalog
+    from pipeline.render import render
+
+    con = open_catalog(out)
+    try:
+        click.echo(render(ad_hoc(con, statement), fmt))  # type: ignore[arg-type]
+    finally:
+        con.close()
+
+
 @main.command()
 @click.option(
     "--truth",

@@ -106,3 +106,35 @@ def test_formats_lists_every_parser_with_an_example() -> None:
     for name, parser in REGISTRY.items():
         assert f"{name} " in result.output
         assert parser.example in result.output
+
+
+def test_sql_runs_one_read_only_query_over_the_catalog(sample_out: Path) -> None:
+    result = invoke(
+        "sql",
+        "SELECT root_service, count(*) AS n FROM root_causes WHERE is_upstream_symptom "
+        "AND reason = 'error_origin' GROUP BY ALL ORDER BY n DESC LIMIT 1",
+        "--out",
+        sample_out,
+        "--format",
+        "csv",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.output.splitlines()[:2] == ["root_service,n", "inventory-service,10"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        ("COPY logs TO 'logs.csv'", "only read-only queries are allowed here, not COPY"),
+        ("CREATE TABLE x AS SELECT 1", "only read-only queries are allowed here, not CREATE"),
+        ("SELECT 1; SELECT 2", "give exactly one statement, not 2"),
+        ("SELEC 1", "the SQL does not parse"),
+        ("SELECT nope FROM logs", "the query failed: Binder Error"),
+    ],
+)
+def test_sql_refuses_writes_and_names_the_problem(sample_out: Path, statement: str, problem: str) -> None:
+    result = invoke("sql", statement, "--out", sample_out)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {problem}")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (Path.cwd() / "logs.csv").exists()
