@@ -351,6 +351,45 @@ def formats(config_path: Path | None) -> None:
         click.echo(f"{'':<{width}}example: {parser.example}")
 
 
+@main.command()
+@click.argument("expression")
+@filter_options
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="At most this many.")
+@out_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+def search(
+    expression: str,
+    since: str | None,
+    until: str | None,
+    service: str | None,
+    limit: int,
+    out: Path,
+    fmt: str,
+) -> None:
+    """Find spans by attributes and columns: key OP value joined by and/or, OP one of
+    = != < <= > >= ~ (contains). Keys and values are bound parameters, never SQL.
+
+    \b
+    Example:
+      tracejoin search 'item.id = "sku-789" and reservation.success = false'
+      tracejoin search 'service = inventory-service and duration_ms > 150' --since "2026-11-17 14:30"
+    """
+    from pipeline.catalog import open_catalog
+    from pipeline.investigate import parse_time
+    from pipeline.render import render
+    from pipeline.search import search as do_search
+
+    start, end = (parse_time(t) if t else None for t in (since, until))
+    con = open_catalog(out)
+    try:
+        table = do_search(con, expression, start, end, service, limit)
+    finally:
+        con.close()
+    click.echo(render(table, fmt))  # type: ignore[arg-type]
+
+
 @main.command("sql")
 @click.argument("statement")
 @out_option
