@@ -236,3 +236,27 @@ def test_a_slow_query_without_comment_is_told_apart_by_user_and_client_host(tmp_
         (1, tid(12), "time_window"),
         (5, tid(13), "time_window"),
     ]
+
+
+def test_a_late_host_with_only_trace_ids_is_corrected_and_its_lines_land_on_the_right_span(
+    tmp_path: Path,
+) -> None:
+    spans, logs, want = [], [], {}
+    for t in range(1, 31):  # 30 requests: an 8 ms server span with a 3 ms database call inside
+        base = t * 1000.0
+        server, call = t * 10 + 1, t * 10 + 2
+        spans += [
+            span(t, server, None, "inventory", "POST /reserve", base, base + 8, kind="SERVER"),
+            span(t, call, server, "inventory", "UPDATE stock", base + 2, base + 5, kind="CLIENT"),
+        ]
+        # 'received' at +0.5 ms, 'in call' at +3.5, 'done' at +7.5 — all written 250 ms late
+        for i, (offset, on) in enumerate(((0.5, server), (3.5, call), (7.5, server))):
+            logs.append(
+                log(t * 3 + i, base + offset + 250, "inventory", "INFO", "step", trace=t, host="inv-2")
+            )
+            want[t * 3 + i] = sid(on)
+    (links,) = _tables(tmp_path, "log_links", logs=logs, spans=spans)
+    # only corrections in [-250.5, -249.5] fit every line into its request's server span: the midpoint
+    assert {r["skew_ms"] for r in links} == {-250.0}
+    assert {r["source_line"]: r["span_id"] for r in links} == want
+    assert {r["method"] for r in links} == {"trace_time"}

@@ -83,7 +83,8 @@ placed AS (
                    AND c.ts_fixed <= s.end_ts + to_milliseconds($tolerance_ms)
     WHERE c.candidates = 1
     QUALIFY row_number() OVER (PARTITION BY c.source_file, c.source_line
-                               ORDER BY s.start_ts DESC, s.end_ts, s.span_id) = 1
+                               ORDER BY (c.ts_fixed BETWEEN s.start_ts AND s.end_ts) DESC,
+                                        s.start_ts DESC, s.end_ts, s.span_id) = 1
 )
 SELECT c.source_file, c.source_line, c.ts, c.skew_ms, c.match, c.candidates,
        CASE WHEN c.candidates = 1 THEN c.trace_id END AS trace_id,

@@ -2,7 +2,8 @@
 -- method / confidence:
 --   span_id     the record's span_id is an exported span of its trace            1.0
 --   trace_time  innermost span of the record's service in its trace that        0.9
---               contains the record's time (± $tolerance_ms)
+--               contains the record's time (a span containing it exactly before
+--               one that does only within ± $tolerance_ms)
 --   trace_root  the trace has spans but none of the record's service contains   0.6
 --               it: the record is placed on the trace's root
 --   request_attr  no trace ID: one trace's span of the record's service        0.95 / 0.8
@@ -38,7 +39,8 @@ by_time AS (
            AND rest.ts_fixed >= sp.start_ts - to_milliseconds($tolerance_ms)
            AND rest.ts_fixed <= sp.end_ts + to_milliseconds($tolerance_ms)
     QUALIFY row_number() OVER (PARTITION BY rest.source_file, rest.source_line
-                               ORDER BY sp.start_ts DESC, sp.end_ts, sp.span_id) = 1
+                               ORDER BY (rest.ts_fixed BETWEEN sp.start_ts AND sp.end_ts) DESC,
+                                        sp.start_ts DESC, sp.end_ts, sp.span_id) = 1
 ),
 rest2 AS (
     SELECT rest.* FROM rest
