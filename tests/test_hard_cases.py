@@ -260,3 +260,54 @@ def test_a_late_host_with_only_trace_ids_is_corrected_and_its_lines_land_on_the_
     assert {r["skew_ms"] for r in links} == {-250.0}
     assert {r["source_line"]: r["span_id"] for r in links} == want
     assert {r["method"] for r in links} == {"trace_time"}
+
+
+def _call_graph(trace: int) -> list[dict[str, Any]]:
+    """Another, exported trace that teaches who calls whom: order → user, order → catalog → pricing."""
+    return [
+        span(trace, 1, None, "order", "GET /orders/{id}", 0, 50, kind="SERVER"),
+        span(trace, 2, 1, "user", "GET /users/{id}", 5, 20, kind="SERVER"),
+        span(trace, 3, 1, "catalog", "GET /products", 5, 40, kind="SERVER"),
+        span(trace, 4, 3, "pricing", "GET /prices", 10, 30, kind="SERVER"),
+    ]
+
+
+def test_without_spans_the_service_the_error_names_outranks_a_slow_bystander(tmp_path: Path) -> None:
+    # the trace was sampled out; user-service was slow in it (same trace ID) but the caller says catalog timed out
+    logs = [
+        log(1, 5000, "user", "WARN", "slow query users.by_id took 591 ms", trace=77),
+        log(2, 4990, "catalog", "ERROR", "products query failed: statement timeout"),
+        log(
+            3,
+            5010,
+            "order",
+            "ERROR",
+            "upstream service error: GET http://catalog/products timed out",
+            trace=77,
+        ),
+    ]
+    rc = next(r for r in _root_causes(tmp_path, logs=logs, spans=_call_graph(1)) if r["source_line"] == 3)
+    assert (rc["reason"], rc["root_service"], rc["root_name"]) == (
+        "no_trace",
+        "catalog",
+        "products query failed: statement timeout",
+    )
+    assert rc["candidate_services"] == ["catalog", "user", "order"]
+
+
+def test_without_spans_an_open_circuit_breaker_is_the_callers_own_failure(tmp_path: Path) -> None:
+    logs = [
+        log(1, 4990, "catalog", "ERROR", "products query failed: 503"),
+        log(
+            2,
+            5000,
+            "order",
+            "ERROR",
+            "upstream service error: GET http://catalog/products not permitted: "
+            "CircuitBreaker 'catalog' is OPEN and does not permit further calls",
+            trace=78,
+        ),
+    ]
+    rc = next(r for r in _root_causes(tmp_path, logs=logs, spans=_call_graph(1)) if r["source_line"] == 2)
+    assert (rc["reason"], rc["root_service"]) == ("no_trace", "order")
+    assert rc["candidate_services"][:2] == ["order", "catalog"]

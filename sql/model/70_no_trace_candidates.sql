@@ -8,11 +8,35 @@
 -- itself is a candidate too (kind 'self'), ranked just below same-trace errors of other services: with
 -- nothing downstream, its own service is the best answer.
 -- A slow query's service is the one whose database spans issue that statement shape.
-WITH RECURSIVE e AS (
+-- A service the error record names (a URL host 'http://payment-service/…', 'payment-service timed out') is
+-- strong evidence: its candidates rank higher, and it is a candidate of its own (kind 'named') even when none
+-- of its records is near — an error line that names whom it called is usually right about who failed; so
+-- candidates of services that are neither the named one nor downstream of it rank lower.
+-- A call refused by an open circuit breaker failed in the record's own service without any call being made:
+-- the record itself ranks first (the breaker's span is the root cause when spans exist), the named service
+-- that tripped it next.
+WITH RECURSIVE e0 AS (
     SELECT source_file, source_line, ts, service, trace_id, level, first_line(message) AS name,
-           is_upstream_symptom
+           is_upstream_symptom,
+           regexp_matches(message, '(?i)circuit ?breaker\b.*\bopen\b|short-circuited') AS breaker_open
     FROM error_records
     WHERE anchor_span_id IS NULL
+),
+services AS (
+    SELECT DISTINCT service FROM spans WHERE service IS NOT NULL
+    UNION
+    SELECT DISTINCT service FROM stg_logs WHERE service IS NOT NULL
+),
+named AS (
+    SELECT e.source_file, e.source_line, sv.service
+    FROM e0 AS e JOIN services AS sv
+         ON sv.service IS DISTINCT FROM e.service
+        AND regexp_matches(lower(e.name), '(^|[^a-z0-9_-])' || regexp_escape(lower(sv.service)) || '([^a-z0-9_-]|$)')
+),
+e AS (
+    SELECT e0.*, EXISTS (SELECT 1 FROM named AS n WHERE n.source_file = e0.source_file
+                                                  AND n.source_line = e0.source_line) AS names_service
+    FROM e0
 ),
 calls AS (
     -- caller service -> callee service, from every exported parent/child pair that crosses services,
@@ -78,6 +102,12 @@ query_cands AS (
          ON q.ts <= e.ts AND q.end_ts >= e.ts - to_milliseconds($window_before_ms)
     WHERE q.trace_id IS DISTINCT FROM e.trace_id
 ),
+named_cands AS (
+    SELECT n.source_file, n.source_line, 'named' AS kind, n.service, 'named in the error message' AS name,
+           NULL AS level, false AS is_symptom, n.source_file AS c_file, n.source_line AS c_line,
+           false AS same_trace, 0 AS dist_ms, CAST(NULL AS DOUBLE) AS lock_ms, CAST(NULL AS DOUBLE) AS duration_ms
+    FROM named AS n
+),
 self_cands AS (
     SELECT source_file, source_line, 'self' AS kind, service, name, level, is_upstream_symptom AS is_symptom,
            source_file AS c_file, source_line AS c_line, trace_id IS NOT NULL AS same_trace, 0 AS dist_ms,
@@ -86,6 +116,7 @@ self_cands AS (
 ),
 cands AS (
     SELECT * FROM log_cands UNION ALL SELECT * FROM query_cands UNION ALL SELECT * FROM self_cands
+    UNION ALL SELECT * FROM named_cands
 ),
 scored AS (
     SELECT c.*,
@@ -98,9 +129,18 @@ scored AS (
                    WHEN dn.callee IS NOT NULL THEN 4
                    WHEN up.callee IS NOT NULL THEN -4
                    ELSE 0 END)
+           + (CASE WHEN nm.service IS NOT NULL THEN 6
+                   WHEN c.kind <> 'self' AND e.names_service
+                        AND NOT EXISTS (SELECT 1 FROM named AS n2 JOIN downstream AS d2 ON d2.caller = n2.service
+                                        WHERE n2.source_file = c.source_file AND n2.source_line = c.source_line
+                                          AND d2.callee = c.service) THEN -6
+                   ELSE 0 END)
+           + (CASE WHEN c.kind = 'self' AND e.breaker_open THEN 20 ELSE 0 END)
            + 1.0 / (1 + c.dist_ms / 1000.0) AS score
     FROM cands AS c
     JOIN e ON e.source_file = c.source_file AND e.source_line = c.source_line
+    LEFT JOIN named AS nm ON nm.source_file = c.source_file AND nm.source_line = c.source_line
+                         AND nm.service = c.service
     LEFT JOIN downstream AS dn ON dn.caller = e.service AND dn.callee = c.service
     LEFT JOIN downstream AS up ON up.caller = c.service AND up.callee = e.service
 )

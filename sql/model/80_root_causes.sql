@@ -106,6 +106,13 @@ async_ev AS (
     WHERE sl.lk.trace_id IS NOT NULL AND sl.lk.trace_id <> r.trace_id
     GROUP BY r.source_file, r.source_line
 ),
+candidate_services AS (
+    -- the distinct services of the candidates, best first, at most three
+    SELECT source_file, source_line, list(service ORDER BY best_rank)[1:3] AS services
+    FROM (SELECT source_file, source_line, service, min(rank) AS best_rank
+          FROM no_trace_candidates GROUP BY ALL)
+    GROUP BY ALL
+),
 no_trace AS (
     SELECT c.source_file, c.source_line,
            any_value(c.service) FILTER (WHERE c.rank = 1) AS service,
@@ -113,11 +120,11 @@ no_trace AS (
            any_value(coalesce(c.duration_ms, NULL)) FILTER (WHERE c.rank = 1) AS duration_ms,
            any_value(c.same_trace AND c.kind <> 'self') FILTER (WHERE c.rank = 1) AS same_trace,
            any_value(c.lock_ms) FILTER (WHERE c.rank = 1) AS lock_ms,
-           list(c.service ORDER BY c.rank) FILTER (WHERE c.rank <= 3) AS candidate_services,
            list('candidate ' || c.rank || ': ' || c.service || ' ' || c.kind || ' ' || c.c_file || ':' || c.c_line
                 || ' ' || c.name
                 || CASE WHEN c.lock_ms IS NOT NULL THEN ', lock wait ' || printf('%.1f ms', c.lock_ms) ELSE '' END
                 || CASE WHEN c.kind = 'self' THEN ' (the record itself)'
+                        WHEN c.kind = 'named' THEN ''
                         WHEN c.same_trace THEN ' (same trace ID)' ELSE ' (time window)' END
                 ORDER BY c.rank) FILTER (WHERE c.rank <= 3) AS items
     FROM no_trace_candidates AS c
@@ -138,7 +145,7 @@ SELECT r.ts, r.service, r.host, r.level, first_line(r.message) AS message, r.sou
                    coalesce(nt.items, [])) AS evidence,
        ae.linked_trace_id,
        coalesce(qe.lock_ms, nt.lock_ms) AS root_lock_ms,
-       nt.candidate_services,  -- no_trace: the services of the three best candidates, best first
+       cs.services AS candidate_services,  -- no_trace: the three best candidates' services, best first
        qe.query_ms AS root_query_ms,
        CAST(round(CASE r.reason
                  WHEN 'error_origin' THEN r.anchor_confidence
@@ -153,4 +160,5 @@ LEFT JOIN span_ev AS se ON se.trace_id = r.trace_id AND se.span_id = r.root_span
 LEFT JOIN log_ev AS le ON le.source_file = r.source_file AND le.source_line = r.source_line
 LEFT JOIN timeout_ev AS te ON te.source_file = r.source_file AND te.source_line = r.source_line
 LEFT JOIN no_trace AS nt ON nt.source_file = r.source_file AND nt.source_line = r.source_line
+LEFT JOIN candidate_services AS cs ON cs.source_file = r.source_file AND cs.source_line = r.source_line
 LEFT JOIN async_ev AS ae ON ae.source_file = r.source_file AND ae.source_line = r.source_line
