@@ -273,7 +273,7 @@ def _call_graph(trace: int) -> list[dict[str, Any]]:
 
 
 def test_without_spans_the_service_the_error_names_outranks_a_slow_bystander(tmp_path: Path) -> None:
-    # the trace was sampled out; user-service was slow in it (same trace ID) but the caller says catalog timed out
+    # trace sampled out; user-service was slow in it (same trace ID), but the caller says catalog timed out
     logs = [
         log(1, 5000, "user", "WARN", "slow query users.by_id took 591 ms", trace=77),
         log(2, 4990, "catalog", "ERROR", "products query failed: statement timeout"),
@@ -311,3 +311,47 @@ def test_without_spans_an_open_circuit_breaker_is_the_callers_own_failure(tmp_pa
     rc = next(r for r in _root_causes(tmp_path, logs=logs, spans=_call_graph(1)) if r["source_line"] == 2)
     assert (rc["reason"], rc["root_service"]) == ("no_trace", "order")
     assert rc["candidate_services"][:2] == ["order", "catalog"]
+
+
+def test_the_client_ip_of_a_query_is_learned_from_commented_queries_to_tell_hosts_apart(
+    tmp_path: Path,
+) -> None:
+    def db_span(trace: int, host: str, start: float, end: float) -> dict[str, Any]:
+        return span(
+            trace,
+            trace * 10 + 1,
+            None,
+            "inventory",
+            "SELECT stock",
+            start,
+            end,
+            kind="CLIENT",
+            db_system="mysql",
+            db_fingerprint=SELECT_STOCK,
+            resource_attributes={"host.name": host},
+        )
+
+    spans = [db_span(21, "inv-1", 0, 100), db_span(22, "inv-2", 0, 1000), db_span(23, "inv-2", 500, 600)]
+    stmt = "SELECT qty FROM stock WHERE sku = 'a'"
+    queries = [
+        # commented: teaches that 10.0.4.12 is inv-2
+        query(
+            1,
+            510,
+            590,
+            stmt + " /*traceparent='00-...'*/",
+            SELECT_STOCK,
+            trace=23,
+            span_id=231,
+            client_host="10.0.4.12",
+        ),
+        # from 10.0.4.11, never seen with a comment: inv-1's (0-100) and inv-2's (0-1000) both fit: no link
+        query(5, 10, 90, stmt, SELECT_STOCK, client_host="10.0.4.11"),
+        # from 10.0.4.12 = inv-2: only the long span is inv-2's
+        query(9, 200, 300, stmt, SELECT_STOCK, client_host="10.0.4.12"),
+    ]
+    (links,) = _tables(tmp_path, "query_links", spans=spans, queries=queries)
+    assert [(r["source_line"], r["trace_id"], r["method"]) for r in links] == [
+        (1, tid(23), "traceparent_comment"),
+        (9, tid(22), "time_window"),
+    ]

@@ -10,6 +10,8 @@
 -- A candidate span must also agree, where both sides name them, on the database (db.name / db.namespace),
 -- the database user (db.user) and the client host: an IP-like client_host against the span's host.ip /
 -- client address attributes, a host name against host.name. A value missing on either side rules nothing out.
+-- Spans seldom carry their host's IP, so the IP → host.name pairs are learned from the exactly linked
+-- queries (traceparent comments): an IP always seen with one host name stands for that host.
 -- A query whose comment names a trace without spans (sampled out) is never placed on another trace.
 WITH q AS (
     SELECT source_file, source_line, ts, end_ts, engine, db, db_user, fingerprint, trace_id, span_id,
@@ -35,18 +37,30 @@ by_comment AS (
     QUALIFY row_number() OVER (PARTITION BY q.source_file, q.source_line
                                ORDER BY (s.db_system IS NOT NULL) DESC, s.span_id) = 1
 ),
+ip_host AS (
+    SELECT q.client_host, any_value(s.resource_attributes['host.name']) AS host_name
+    FROM by_comment AS b
+    JOIN q ON q.source_file = b.source_file AND q.source_line = b.source_line
+    JOIN spans AS s ON s.trace_id = b.trace_id AND s.span_id = b.span_id
+    WHERE q.client_is_ip AND s.resource_attributes['host.name'] IS NOT NULL
+    GROUP BY q.client_host
+    HAVING count(DISTINCT s.resource_attributes['host.name']) = 1
+),
 contained AS (
     -- candidate database client spans for every query, by statement shape and time containment
     SELECT q.source_file, q.source_line, q.ts, q.trace_id AS q_trace, q.tlow AS q_tlow,
            d.trace_id, d.span_id, d.tlow
     FROM q
+    LEFT JOIN ip_host AS ih ON ih.client_host = q.client_host
     JOIN dbs AS d ON d.db_fingerprint = q.fingerprint
                  AND (d.db_system IS NULL OR q.engine IS NULL OR d.db_system = q.engine
                       OR (q.engine = 'postgresql' AND d.db_system = 'postgres'))
                  AND (d.db_name IS NULL OR q.db IS NULL OR d.db_name = q.db)
                  AND (d.db_user IS NULL OR q.db_user IS NULL OR d.db_user = q.db_user)
                  AND (q.client_host IS NULL
-                      OR (q.client_is_ip AND (d.host_ip IS NULL OR contains(d.host_ip, q.client_host)))
+                      OR (q.client_is_ip AND d.host_ip IS NOT NULL AND contains(d.host_ip, q.client_host))
+                      OR (q.client_is_ip AND d.host_ip IS NULL
+                          AND (d.host_name IS NULL OR ih.host_name IS NULL OR ih.host_name = d.host_name))
                       OR (NOT q.client_is_ip AND (d.host_name IS NULL OR d.host_name = q.client_host
                                                   OR starts_with(d.host_name, q.client_host || '.')
                                                   OR starts_with(q.client_host, d.host_name || '.'))))
