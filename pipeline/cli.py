@@ -467,16 +467,100 @@ def evaluate(truth_path: Path, out: Path, fmt: str) -> None:
 @click.option(
     "--seed", default=17, show_default=True, help="Random seed: the same seed writes the same bytes."
 )
-def generate(out_dir: Path, seed: int) -> None:
-    """Write a realistic incident day (logs, slow log, spans) and its ground_truth.json to OUT_DIR.
+@click.option(
+    "--traces",
+    type=int,
+    default=None,
+    help="Run the scenario engine with this many user requests (e.g. --traces 50000); "
+    "without it, the seed-17 incident day of sample_logs/ is written.",
+)
+@click.option(
+    "--services",
+    type=int,
+    default=8,
+    show_default=True,
+    help="Services in the system (e.g. --services 12 adds fan-out branches); the faults need at least 4-8.",
+)
+@click.option(
+    "--faults",
+    "faults_text",
+    default="all",
+    show_default=True,
+    help="Comma-separated fault kinds and conditions (e.g. --faults lock_wait,sampling), or 'all': "
+    "lock_wait, slow_query, pool_exhaustion, downstream_exception, retry_timeout, circuit_breaker, fanout, "
+    "async_error; sampling, uninstrumented, clock_skew, mixed_ids.",
+)
+@click.option(
+    "--hours",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Length of the window from 14:00 UTC (e.g. 0.5).",
+)
+@click.option(
+    "--sample-rate",
+    type=float,
+    default=0.9,
+    show_default=True,
+    help="Head sampling: share of traces exported (e.g. 0.8); needs the 'sampling' condition.",
+)
+@click.option(
+    "--skew-ms",
+    type=float,
+    default=250.0,
+    show_default=True,
+    help="Clock error of one inventory-service host's logs (e.g. -120); needs 'clock_skew'.",
+)
+@click.pass_context
+def generate(
+    ctx: click.Context,
+    out_dir: Path,
+    seed: int,
+    traces: int | None,
+    services: int,
+    faults_text: str,
+    hours: float,
+    sample_rate: float,
+    skew_ms: float,
+) -> None:
+    """Write generated logs, slow logs and span exports with their ground truth to OUT_DIR.
+
+    Without --traces: the realistic incident day of sample_logs/ (ground_truth.json). With --traces: the
+    scenario engine, a multi-service system with the chosen faults, streamed (memory stays flat), plus
+    ground_truth.json and ground_truth_records.parquet (the true trace and span of every record).
 
     \b
     Example:
       tracejoin generate /tmp/incident --seed 17
+      tracejoin generate /tmp/day --seed 3 --traces 50000 --faults all --hours 1
+      tracejoin generate /tmp/locks --seed 5 --traces 2000 --faults lock_wait,sampling --services 4
     """
-    from pipeline.generate import generate as do_generate
+    from click.core import ParameterSource
 
-    summary = do_generate(out_dir, seed)
+    from pipeline.errors import ConfigError
+
+    if traces is None:
+        scenario_only = ("services", "faults_text", "hours", "sample_rate", "skew_ms")
+        given = [name for name in scenario_only if ctx.get_parameter_source(name) != ParameterSource.DEFAULT]
+        if given:
+            option = "--" + given[0].replace("_text", "").replace("_", "-")
+            raise ConfigError(f"{option} needs --traces", "add --traces N to run the scenario engine")
+        from pipeline.generate import generate as do_generate
+
+        summary = do_generate(out_dir, seed)
+    else:
+        from pipeline.generate.engine import ScenarioParams, generate_scenario, parse_faults
+
+        params = ScenarioParams(
+            seed=seed,
+            traces=traces,
+            services=services,
+            faults=parse_faults(faults_text),
+            hours=hours,
+            sample_rate=sample_rate,
+            skew_ms=skew_ms,
+        )
+        summary = generate_scenario(out_dir, params)
     for key, value in summary.items():
         click.echo(f"{key}: {value}")
 

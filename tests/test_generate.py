@@ -19,6 +19,7 @@ import pytest
 
 from pipeline.generate import GROUND_TRUTH, generate
 from pipeline.generate.model import FILES
+from tests.conftest import SAMPLE, invoke
 
 Span = dict[str, Any]
 DATA_FILES = sorted(FILES.values())
@@ -102,6 +103,16 @@ def _malformed(truth: dict[str, Any], rel: str) -> set[int]:
 def test_same_seed_gives_identical_bytes(root: Path, tmp_path: Path) -> None:
     generate(tmp_path, 17)
     assert _all_bytes(tmp_path) == _all_bytes(root)
+
+
+def test_cli_without_traces_writes_the_committed_sample_logs(tmp_path: Path) -> None:
+    """``tracejoin generate OUT --seed 17`` (no scenario option) is the committed day, byte for byte."""
+    result = invoke("generate", tmp_path, "--seed", "17")
+    assert result.exit_code == 0, result.output
+    assert _all_bytes(tmp_path) == _all_bytes(SAMPLE)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        p.name for p in SAMPLE.rglob("*") if p.is_file() and p.name != "README.md"
+    )
 
 
 def test_other_seed_gives_other_files(root: Path, tmp_path: Path) -> None:

@@ -4,6 +4,9 @@
 file in the shapes of ``sample_logs/README.md`` (see ``render`` and ``otlp``) and writes
 ``ground_truth.json`` (see ``truth``). Same seed, byte-identical files: every random choice comes from
 one ``random.Random(seed)``, nothing reads the clock, and every file is sorted before it is written.
+
+The scenario engine (``tracejoin generate --traces N``: many services, every fault kind, streamed) lives in
+``pipeline.generate.engine`` and shares the model, the MySQL slow-log renderer and the OTLP span renderer.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-SpanKind = Literal["SERVER", "CLIENT", "INTERNAL"]
+SpanKind = Literal["SERVER", "CLIENT", "INTERNAL", "PRODUCER", "CONSUMER"]
 Status = Literal["UNSET", "OK", "ERROR"]
 Level = Literal["DEBUG", "INFO", "WARN", "ERROR"]
 FaultKind = Literal["db_lock_wait", "upstream_timeout"]
@@ -116,6 +116,8 @@ class Span:
     status_message: str = ""
     events: list[SpanEvent] = field(default_factory=list)
     seq: int = 0
+    host: str = ""  # the host that ran it (scenario engine: one resource per host)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (trace_id, span_id) of linked spans
 
     def fail(self, message: str, exception_type: str | None = None, at_us: int | None = None) -> None:
         """Mark the span ERROR; with ``exception_type``, record the exception event as SDKs do."""

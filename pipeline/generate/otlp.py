@@ -16,7 +16,7 @@ from pipeline.generate.render import LineWriter
 
 BATCH_WINDOW_US = 10 * SECOND  # batch processor timeout
 MAX_BATCH = 512  # batch processor send_batch_max_size
-_KIND = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3}
+_KIND = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
 _STATUS_CODE = {"OK": 1, "ERROR": 2}
 
 
@@ -31,7 +31,7 @@ def _value(v: AttrValue) -> dict[str, object]:
     return {"stringValue": v}
 
 
-def _attributes(attrs: dict[str, AttrValue]) -> list[dict[str, object]]:
+def attributes_json(attrs: dict[str, AttrValue]) -> list[dict[str, object]]:
     return [{"key": k, "value": _value(v)} for k, v in attrs.items()]
 
 
@@ -51,12 +51,14 @@ def span_json(s: Span) -> dict[str, object]:
         endTimeUnixNano=_nanos(s.end_us),
     )
     if s.attributes:
-        doc["attributes"] = _attributes(s.attributes)
+        doc["attributes"] = attributes_json(s.attributes)
     if s.events:
         doc["events"] = [
-            {"timeUnixNano": _nanos(e.ts_us), "name": e.name, "attributes": _attributes(e.attributes)}
+            {"timeUnixNano": _nanos(e.ts_us), "name": e.name, "attributes": attributes_json(e.attributes)}
             for e in s.events
         ]
+    if s.links:  # a consumer's link to the producer span (another trace)
+        doc["links"] = [{"traceId": trace_id, "spanId": span_id} for trace_id, span_id in s.links]
     status: dict[str, object] = {}
     if s.status_message:
         status["message"] = s.status_message
@@ -74,7 +76,7 @@ def _resource(service: str) -> dict[str, object]:
         "host.name": info.host,
         "telemetry.sdk.language": info.language,
     }
-    return {"attributes": _attributes(attrs)}
+    return {"attributes": attributes_json(attrs)}
 
 
 def export_request(spans: list[Span]) -> dict[str, object]:

@@ -92,18 +92,24 @@ def render_spring(records: Iterable[LogRecord], out: LineWriter) -> None:
         r.line = out.write(spring_lines(r))
 
 
+def otel_log_doc(
+    ts_us: int, level: str, service: str, host: str, logger: str, body: str
+) -> dict[str, object]:
+    """The head of an OTel-log-model JSON record, keys in the README's order (IDs and attributes follow)."""
+    return {
+        "timestamp": iso_z(ts_us),
+        "severity_text": level,
+        "severity_number": _SEVERITY[level],
+        "service.name": service,
+        "host.name": host,
+        "logger": logger,
+        "body": body,
+    }
+
+
 def json_line(r: LogRecord) -> str:
     """OTel-log-model JSON line; the keys in the README's order, trace keys only inside a request."""
-    info = SERVICES[r.service]
-    doc: dict[str, object] = {
-        "timestamp": iso_z(r.ts_us),
-        "severity_text": r.level,
-        "severity_number": _SEVERITY[r.level],
-        "service.name": r.service,
-        "host.name": info.host,
-        "logger": r.logger,
-        "body": r.message,
-    }
+    doc = otel_log_doc(r.ts_us, r.level, r.service, SERVICES[r.service].host, r.logger, r.message)
     if r.trace_id is not None:
         doc["trace_id"] = r.trace_id
         doc["span_id"] = r.span_id
