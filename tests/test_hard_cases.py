@@ -331,7 +331,13 @@ def test_the_client_ip_of_a_query_is_learned_from_commented_queries_to_tell_host
             resource_attributes={"host.name": host},
         )
 
-    spans = [db_span(21, "inv-1", 0, 100), db_span(22, "inv-2", 0, 1000), db_span(23, "inv-2", 500, 600)]
+    spans = [
+        db_span(21, "inv-1", 8, 92),
+        db_span(22, "inv-2", 9, 91),
+        db_span(23, "inv-2", 508, 592),
+        db_span(24, "inv-1", 198, 302),
+        db_span(25, "inv-2", 199, 301),
+    ]
     stmt = "SELECT qty FROM stock WHERE sku = 'a'"
     queries = [
         # commented: teaches that 10.0.4.12 is inv-2
@@ -345,13 +351,35 @@ def test_the_client_ip_of_a_query_is_learned_from_commented_queries_to_tell_host
             span_id=231,
             client_host="10.0.4.12",
         ),
-        # from 10.0.4.11, never seen with a comment: inv-1's (0-100) and inv-2's (0-1000) both fit: no link
+        # from 10.0.4.11, never seen with a comment: inv-1's and inv-2's spans both fit, so no link
         query(5, 10, 90, stmt, SELECT_STOCK, client_host="10.0.4.11"),
-        # from 10.0.4.12 = inv-2: only the long span is inv-2's
+        # from 10.0.4.12 = inv-2: of the two spans that fit, only one is inv-2's
         query(9, 200, 300, stmt, SELECT_STOCK, client_host="10.0.4.12"),
     ]
     (links,) = _tables(tmp_path, "query_links", spans=spans, queries=queries)
     assert [(r["source_line"], r["trace_id"], r["method"]) for r in links] == [
         (1, tid(23), "traceparent_comment"),
-        (9, tid(22), "time_window"),
+        (9, tid(25), "time_window"),
     ]
+
+
+def test_a_query_inside_another_requests_longer_statement_is_not_placed_on_it(tmp_path: Path) -> None:
+    # a 1 s UPDATE of one request (lock wait); inside it, a 60 ms UPDATE of a sampled-out request
+    spans = [
+        span(
+            31,
+            311,
+            None,
+            "inventory",
+            "UPDATE inventory",
+            0,
+            1000,
+            kind="CLIENT",
+            db_system="mysql",
+            db_fingerprint=SELECT_STOCK,
+        ),
+    ]
+    stmt = "SELECT qty FROM stock WHERE sku = 'a'"
+    queries = [query(1, 400, 460, stmt, SELECT_STOCK), query(5, 1, 999, stmt, SELECT_STOCK)]
+    (links,) = _tables(tmp_path, "query_links", spans=spans, queries=queries)
+    assert [(r["source_line"], r["span_id"]) for r in links] == [(5, sid(311))]

@@ -7,6 +7,9 @@
 --   time_window          no trace comment: the one database client span anywhere with    0.8
 --                        the same statement shape (and database) whose interval contains
 --                        the statement (± $tolerance_ms). Several candidates: no link.
+-- A candidate span must be the statement itself, not a longer call around it: its start and end each lie
+-- within max($tolerance_ms, 10% of the span) of the statement's (a query of a sampled-out trace is
+-- otherwise placed on another request's long span that happens to contain it).
 -- A candidate span must also agree, where both sides name them, on the database (db.name / db.namespace),
 -- the database user (db.user) and the client host: an IP-like client_host against the span's host.ip /
 -- client address attributes, a host name against host.name. A value missing on either side rules nothing out.
@@ -26,6 +29,7 @@ dbs AS (
            coalesce(resource_attributes['host.ip'], attributes['network.local.address'],
                     attributes['net.sock.host.addr'], attributes['client.address']) AS host_ip,
            resource_attributes['host.name'] AS host_name,
+           greatest($tolerance_ms, 0.1 * duration_ms) AS edge_ms,
            right(trace_id, 16) AS tlow
     FROM spans
     WHERE db_fingerprint IS NOT NULL
@@ -66,6 +70,9 @@ contained AS (
                                                   OR starts_with(q.client_host, d.host_name || '.'))))
                  AND d.start_ts <= q.ts + to_milliseconds($tolerance_ms)
                  AND d.end_ts >= coalesce(q.end_ts, q.ts) - to_milliseconds($tolerance_ms)
+                 -- the span is this statement, not a longer one around it: both edges agree
+                 AND abs(date_diff('microsecond', d.start_ts, q.ts)) / 1000.0 <= d.edge_ms
+                 AND abs(date_diff('microsecond', d.end_ts, coalesce(q.end_ts, q.ts))) / 1000.0 <= d.edge_ms
     ANTI JOIN by_comment AS b ON b.source_file = q.source_file AND b.source_line = q.source_line
 ),
 by_comment_trace AS (
