@@ -27,6 +27,7 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "spans": ("spans", "start_ts"),
     "log_links": ("log_links", "ts"),
     "log_link_gaps": ("log_link_gaps", "ts"),
+    "query_link_gaps": ("query_link_gaps", "ts"),
     "query_links": ("query_links", "ts"),
     "root_causes": ("root_causes", "ts"),
     "rejects": ("rejects_dated", "ts"),
