@@ -383,3 +383,27 @@ def test_a_query_inside_another_requests_longer_statement_is_not_placed_on_it(tm
     queries = [query(1, 400, 460, stmt, SELECT_STOCK), query(5, 1, 999, stmt, SELECT_STOCK)]
     (links,) = _tables(tmp_path, "query_links", spans=spans, queries=queries)
     assert [(r["source_line"], r["span_id"]) for r in links] == [(5, sid(311))]
+
+
+def test_query_link_gaps_say_why_a_query_was_not_placed(tmp_path: Path) -> None:
+    spans = [_select_span(41, "inventory", "inventory", "10.0.4.21", 0, 100)]
+    spans += [_select_span(42, "inventory", "inventory", "10.0.4.21", 1, 99)]
+    stmt = "SELECT qty FROM stock WHERE sku = 'a'"
+    queries = [
+        query(1, 2, 98, stmt, SELECT_STOCK, db="shop"),  # fits both spans
+        query(5, 500, 560, stmt, SELECT_STOCK, db="shop"),  # fits none
+        query(9, 2, 98, stmt, SELECT_STOCK, db="shop", trace=43, span_id=431),  # trace 43 has no spans
+        query(
+            13, 2, 98, stmt, SELECT_STOCK, db="shop", trace=41, span_id=499
+        ),  # trace 41's span, not exported
+    ]
+    links, gaps = _tables(tmp_path, "query_links", "query_link_gaps", spans=spans, queries=queries)
+    assert [(r["source_line"], r["reason"], r["candidates"]) for r in gaps] == [
+        (1, "ambiguous", 2),
+        (5, "no_candidate", 0),
+        (9, "sampled_out", 2),
+    ]
+    # the comment names trace 41, so its one candidate in that trace is taken
+    assert [(r["source_line"], r["trace_id"], r["method"]) for r in links] == [
+        (13, tid(41), "comment_trace_time")
+    ]
