@@ -60,21 +60,30 @@ def run_one(fmt: str, path: Path, workers: int = WORKERS) -> dict[str, float]:
 
     parser = resolve_format(fmt)
     rows = lines = 0
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     for n_lines, result in parse_chunks(path, parser, lambda first: ParseContext(path.name, first), workers):
         rows += result.records.num_rows
         lines += n_lines
     seconds = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu_start
     size = path.stat().st_size
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "mb": size / 1e6,
         "seconds": seconds,
         "mb_per_s": size / 1e6 / seconds,
+        # on a shared machine wall time swings with the neighbours' load; CPU time much less
+        "cpu_seconds": cpu,
+        "mb_per_cpu_s": size / 1e6 / cpu,
         "lines": lines,
         "records": rows,
         "peak_rss_mb": peak_mb,
     }
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def pt_query_digest(path: Path) -> float | None:
@@ -116,6 +125,7 @@ def main() -> None:
         )
         print(
             f"{fmt:<11} {r['mb']:7.0f} MB  {r['seconds']:7.2f} s  {r['mb_per_s']:7.1f} MB/s  "
+            f"cpu {r['cpu_seconds']:6.2f} s ({r['mb_per_cpu_s']:5.1f} MB per cpu-s)  "
             f"{r['records']:>10} records  peak {r['peak_rss_mb']:6.0f} MB{extra}",
             flush=True,
         )

@@ -48,6 +48,10 @@ class ParseResult:
     skipped_lines: int
     tz_assumed: int = 0
     notes: dict[str, int] = field(default_factory=dict)
+    # State that crosses chunk boundaries (:mod:`parsers.carry`): key -> step(result, before) that gives this
+    # chunk's records still open at its start the value the earlier chunks left (``before``, None at the
+    # start of the file) and returns the value after this chunk. The pipeline runs the steps in file order.
+    carry: dict[str, Callable[[ParseResult, object], object]] = field(default_factory=dict)
 
 
 class Parser(Protocol):
@@ -95,7 +99,9 @@ def finish(df: pl.DataFrame, ctx: ParseContext, fmt: str, target: pa.Schema) -> 
         pl.lit(ctx.source_file).alias("source_file"),
         (pl.col("line_no") + ctx.first_line).cast(pl.Int64).alias("source_line"),
     )
-    return schema.conform(df, target)
+    # only the contract's columns go to Arrow: converting the raw line and intermediate columns costs more
+    # than the whole conform
+    return schema.conform(df.select(c for c in target.names if c in df.columns), target)
 
 
 def map_distinct(values: pl.Series, fn: Callable[[pl.Expr], pl.Expr]) -> pl.Series:

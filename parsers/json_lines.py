@@ -14,6 +14,7 @@ dropped. Lines that are not valid JSON, or not an object, are rejected.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -73,6 +74,10 @@ _ALIASES: dict[str, tuple[_Alias, ...]] = {
     ),
     "host": _a("host.name", "host/name", "resource/host.name", "hostname", "host", scalar_only=True),
     "logger": _a("logger", "logger_name", "log.logger", "log/logger", "logger.name"),
+    # Datadog's log injection: unsigned decimal IDs (the low 64 bits), `_dd.p.tid` the high 64 bits in hex
+    "dd_trace_id": _a("dd.trace_id", "dd/trace_id"),
+    "dd_span_id": _a("dd.span_id", "dd/span_id"),
+    "dd_tid": _a("_dd.p.tid", "dd/_dd.p.tid"),
 }
 _TIME_FORMATS = (timeparse.ISO_ZONED, timeparse.EPOCH, "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
 _NESTED = "attributes"  # the nested bag flattened into `attributes`
@@ -90,9 +95,19 @@ def _sql_list(items: Sequence[str]) -> str:
     return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
 
 
-def _distinct_keys(con: duckdb.DuckDBPyConnection, table: str, column: str, where: str) -> list[str]:
-    rows = con.sql(f"SELECT DISTINCT unnest(json_keys({column})) FROM {table} WHERE {where}").fetchall()
-    return sorted(str(k) for (k,) in rows)
+def _distinct_keys(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[list[str], list[str]]:
+    """The keys of the objects in ``column``, and those of their nested ``attributes`` objects.
+
+    One read of each line gives both lists; distinct lists first: the lines of one logger share theirs, so
+    few lists are unnested.
+    """
+    rows = con.sql(
+        f"""WITH lists AS (SELECT DISTINCT json_keys({column}, ['$', {_pointer([_NESTED])}]) AS k
+                           FROM {table})
+            SELECT DISTINCT false, unnest(k[1]) FROM lists
+            UNION ALL SELECT DISTINCT true, unnest(k[2]) FROM lists"""
+    ).fetchall()
+    return sorted(str(k) for nested, k in rows if not nested), sorted(str(k) for nested, k in rows if nested)
 
 
 def _is_object(expr: pl.Expr) -> pl.Expr:
@@ -170,31 +185,43 @@ def _normalize(recs: pl.DataFrame) -> pl.DataFrame:
         ).alias("level"),
     )
     recs = recs.with_columns(ids.trace_id(pl.col("trace_id")), ids.span_id(pl.col("span_id")))
+    if recs["dd_trace_id"].is_not_null().any():
+        recs = recs.with_columns(
+            pl.coalesce("trace_id", ids.decimal_trace_id(pl.col("dd_trace_id"), pl.col("dd_tid"))),
+            pl.coalesce("span_id", ids.decimal_span_id(pl.col("dd_span_id"))),
+        )
     if recs["tp"].is_not_null().any():
         recs = recs.with_columns(
             pl.coalesce("trace_id", ids.traceparent_trace_id(pl.col("tp"))).alias("trace_id"),
             pl.coalesce("span_id", ids.traceparent_span_id(pl.col("tp"))).alias("span_id"),
         )
-    return recs.drop("severity_number", "tp")
+    return recs.drop("severity_number", "tp", "dd_trace_id", "dd_span_id", "dd_tid")
 
 
 def _extract(
-    con: duckdb.DuckDBPyConnection, table: str, column: str, paths: list[tuple[str, ...]], prefix: str
+    con: duckdb.DuckDBPyConnection, table: str, column: str, paths: list[tuple[str, ...]], names: list[str]
 ) -> pl.DataFrame:
-    """One row per ``ok`` row of ``table``: ``line_no`` and ``<prefix><i>``, the string at ``paths[i]``."""
+    """One row per row of ``table``: ``line_no`` and ``names[i]``, the string at ``paths[i]``."""
     if not paths:
-        return con.sql(f"SELECT line_no FROM {table} WHERE ok").pl()
+        return con.sql(f"SELECT line_no FROM {table}").pl()
     plist = "[" + ", ".join(_pointer(p) for p in paths) + "]"
-    cols = ", ".join(f'v[{i + 1}] AS "{prefix}{i}"' for i in range(len(paths)))
+    cols = ", ".join(f'v[{i + 1}] AS "{n}"' for i, n in enumerate(names))
     return con.sql(
         f"SELECT line_no, {cols} FROM "
-        f"(SELECT line_no, json_extract_string({column}, {plist}) AS v FROM {table} WHERE ok)"
+        f"(SELECT line_no, json_extract_string({column}, {plist}) AS v FROM {table})"
     ).pl()
+
+
+@functools.cache
+def _database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB for every chunk, each parse on a cursor of its own (a connection with its own
+    temporary views): opening a database per chunk costs ~30 ms, and one database keeps one thread pool."""
+    return duckdb.connect()
 
 
 def _batches(df: pl.DataFrame) -> pa.Table:
     """``df`` as Arrow in several record batches, so DuckDB scans them on all cores."""
-    arrow = df.to_arrow()
+    arrow = df.to_arrow(compat_level=pl.CompatLevel.newest())  # string views: no copy of the text
     return pa.Table.from_batches(arrow.to_batches(max_chunksize=16_384), schema=arrow.schema)
 
 
@@ -212,41 +239,39 @@ def _generic_extras(con: duckdb.DuckDBPyConnection, skip: list[str]) -> pl.DataF
                 CASE WHEN json_type(line, {nested}) = 'OBJECT'
                      THEN map_entries(json_transform(json_extract(line, {nested}), {as_map})) END),
                 lambda e: {{'key': e.key, 'value': json_extract_string(e.value, '$')}}) AS extra
-            FROM lines WHERE ok"""
+            FROM lines"""
     ).pl()
 
 
 def _decode(df: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array, pl.DataFrame]:
     """Records (canonical columns, ``ts`` as text), their attribute bags, and the lines that are no objects.
 
-    Each line is parsed twice by DuckDB (its keys, then its values); the nested ``attributes`` object, a
-    fraction of the line, once more on its own.
+    DuckDB reads each line three times: its validity, its keys (and the nested ``attributes`` object's), then
+    all the values. Validity is computed once and the later passes see only the object lines (a view would
+    validate every line again in every query).
     """
-    with duckdb.connect() as con:
-        con.register("lines_in", _batches(df))
-        con.execute(
-            "CREATE TEMP VIEW lines AS SELECT line_no, line, obj AND json_valid(line) AS ok FROM lines_in"
-        )
-        not_object = con.sql(
-            "SELECT line_no, json_valid(line) AS valid FROM lines_in WHERE NOT (obj AND json_valid(line))"
-        ).pl()
-        keys = _distinct_keys(con, "lines", "line", "ok")
+    with _database().cursor() as con:
+        con.register("lines_in", _batches(df.select("line")))
+        valid = con.sql("SELECT json_valid(line) AS valid FROM lines_in").pl().to_series()
+        ok = pl.col("obj") & pl.col("valid")
+        df = df.with_columns(valid)
+        not_object = df.filter(~ok).select("line_no", "valid")
+        con.register("lines", _batches(df.filter(ok).select("line_no", "line")))
+        keys, nested = _distinct_keys(con, "lines", "line")
         generic = len(keys) > _MAX_PATHS
         if generic:
             known = {a.pointer[0] for aliases in _ALIASES.values() for a in aliases} | {_NESTED, _TRACEPARENT}
             keys = sorted(set(keys) & known)
+        if _NESTED not in keys or generic:
+            nested = []
         _, _, paths = _columns(keys, [])
-        values = _extract(con, "lines", "line", paths, "c")
-        nested: list[str] = []
-        if _NESTED in keys and not generic:
-            bag = pl.col(f"c{paths.index((_NESTED,))}")
-            con.register(
-                "bags", _batches(values.select("line_no", bag.alias("bag"), ok=bag.str.starts_with("{")))
+        names = [f"c{i}" for i in range(len(paths))] + [f"n{j}" for j in range(len(nested))]
+        values = _extract(con, "lines", "line", paths + [(_NESTED, k) for k in nested], names)
+        if nested:  # a pointer into a nested array would read an element: only objects have nested keys
+            is_object = _is_object(pl.col(f"c{paths.index((_NESTED,))}"))
+            values = values.with_columns(
+                pl.when(is_object).then(pl.col(n)).alias(n) for n in names[len(paths) :]
             )
-            nested = _distinct_keys(con, "bags", "bag", "ok")
-            if nested:
-                inner = _extract(con, "bags", "bag", [(k,) for k in nested], "n")
-                values = values.join(inner, on="line_no", how="left", maintain_order="left")
         exprs, pairs, _ = _columns(keys, nested)
         recs = _normalize(values.select(exprs))
         attributes: pa.Array = base.kv_arrow(values, pairs)

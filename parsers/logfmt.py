@@ -95,49 +95,59 @@ def _pairs_regex(lines: pl.Series, rows: pl.Series) -> pl.DataFrame:
     )
 
 
-def _pairs_split(lines: pl.Series, rows: pl.Series) -> pl.DataFrame:
-    """(row, key, value) for lines whose quotes all open right after ``=`` and hold no ``\\"``.
+def _segments(lines: pl.Series) -> pl.DataFrame:
+    """The lines cut at their quotes, one row per piece: ``row`` (index into ``lines``), ``text``, ``k`` (its
+    index within the line: even outside quotes, odd inside) and ``last`` (the line's last ``k``)."""
+    df = pl.DataFrame({"text": lines.str.split('"')}).with_row_index("row")
+    n = pl.col("text").list.len().cast(pl.Int64)
+    df = df.with_columns(start=n.cum_sum() - n, last=n - 1).explode("text")
+    return df.with_columns(k=pl.int_range(pl.len(), dtype=pl.Int64) - pl.col("start")).drop("start")
 
-    Cut at the quotes first: even segments are the text between quoted values, odd ones the values. The even
-    segments are cut at spaces into ``key=value`` tokens; the last token of an even segment followed by an odd
-    one (``msg=``) takes that quoted text as its value. No regex touches the values; ~2x ``extract_all``.
-    """
-    segs = lines.str.split('"')
-    lens = segs.list.len().to_numpy().astype(np.int64)
-    first = np.zeros(len(lens) + 1, dtype=np.int64)
-    np.cumsum(lens, out=first[1:])
-    row_of_seg = np.repeat(np.arange(len(lens)), lens)
-    k = np.arange(first[-1]) - first[row_of_seg]  # segment index within its line
-    flat = segs.explode()
-    tokens = (
-        pl.DataFrame(
-            {
-                "row": rows.to_numpy()[row_of_seg],
-                "text": flat,
-                "seg": np.arange(first[-1]),
-                "quoted_next": (k % 2 == 0) & (k < lens[row_of_seg] - 1),
-            }
-        )
-        .filter(pl.Series(k % 2 == 0))
-        .with_columns(pl.col("text").str.split(" "))
-        .explode("text")
-        .filter(pl.col("text") != "")
-        .with_columns(eq=pl.col("text").str.find("=", literal=True))
+
+def _simple_rows(lines: pl.Series, segs: pl.DataFrame) -> pl.Series:
+    """Lines that :data:`_SIMPLE` matches, told from their quote pieces with literal tests (the regex over
+    every line costs more): no backslash or tab, an even number of quotes, every quote opening right after
+    ``=`` and closing before a blank or the end of the line."""
+    text, k, last = pl.col("text"), pl.col("k"), pl.col("last")
+    misplaced = (k % 2 == 0) & (
+        ((k < last) & ~text.str.ends_with("="))
+        | ((k > 0) & ~text.str.starts_with(" ") & ~((k == last) & (text == "")))
     )
+    bad = segs.filter(misplaced | (last % 2 == 1))["row"]
+    return (~lines.str.contains_any(["\\", "\t"]).fill_null(True)).scatter(bad, False)
+
+
+def _pairs_split(segs: pl.DataFrame) -> pl.DataFrame:
+    """(row, key, value) from the quote pieces of lines whose quotes all open right after ``=`` and hold no
+    ``\\"``.
+
+    The pieces outside quotes (even ``k``) are cut at spaces into ``key=value`` tokens; the last token of a
+    piece followed by a quoted one (``msg=``) takes that quoted text as its value. No regex touches the
+    values; ~2x ``extract_all``.
+    """
+    segs = segs.with_row_index("seg")
     text, eq = pl.col("text"), pl.col("eq")
-    tokens = tokens.select(
-        "row",
-        pl.when(eq.is_null()).then(text).otherwise(text.str.head(eq)).alias("key"),
-        text.str.slice(eq + 1).alias("value"),
-        (pl.col("quoted_next") & (pl.col("seg") != pl.col("seg").shift(-1)).fill_null(True)).alias(
-            "takes_quoted"
-        ),
-        "seg",
+    tokens = (
+        segs.filter(pl.col("k") % 2 == 0)
+        .select("row", "seg", text.str.split(" "), quoted_next=pl.col("k") < pl.col("last"))
+        .explode("text")
+        .filter(text != "")
+        .with_columns(eq=text.str.find("=", literal=True))
+        .select(
+            "row",
+            # a bare word is all key: head() counts characters, a length in bytes is never short
+            text.str.head(eq.fill_null(text.str.len_bytes())).alias("key"),
+            text.str.slice(eq + 1).alias("value"),
+            (pl.col("quoted_next") & (pl.col("seg") != pl.col("seg").shift(-1)).fill_null(True)).alias(
+                "takes_quoted"
+            ),
+            "seg",
+        )
     )
     takes = tokens["takes_quoted"]
     if takes.any():
         idx = takes.arg_true()
-        quoted = flat.gather(tokens["seg"].gather(idx) + 1)  # no escapes on this path: taken as it is
+        quoted = segs["text"].gather(tokens["seg"].gather(idx) + 1)  # no escapes on this path: taken as it is
         tokens = tokens.with_columns(tokens["value"].scatter(idx, quoted))
     return tokens.select("row", "key", "value")
 
@@ -147,17 +157,14 @@ def _pairs(lines: pl.Series) -> pl.DataFrame:
 
     Most lines go through the split path; lines it cannot read exactly go through the regex.
     """
-    line = pl.col("line")
-    df = pl.DataFrame({"line": lines}).with_row_index("row")
-    # every quote opens right after "=" and closes before a space or the end; no backslash, no tab
-    simple = line.str.contains(_SIMPLE)
-    df = df.with_columns(simple=simple)
-    fast = df.filter(pl.col("simple"))
-    slow = df.filter(~pl.col("simple"))
-    pairs = _pairs_split(fast["line"], fast["row"])
-    if slow.height:
-        pairs = pl.concat([pairs, _pairs_regex(slow["line"], slow["row"])]).sort("row", maintain_order=True)
-    return pairs
+    segs = _segments(lines)
+    simple = _simple_rows(lines, segs)
+    if simple.all():
+        return _pairs_split(segs)
+    fast = _pairs_split(segs.filter(simple.gather(segs["row"])))
+    slow = simple.not_().arg_true()
+    pairs = _pairs_regex(lines.gather(slow), slow)
+    return pl.concat([fast, pairs]).sort("row", maintain_order=True)  # (merge_sorted costs 2x more)
 
 
 def kv_from_long(row: np.ndarray, keys: pl.Series, values: pl.Series, n: int) -> pa.ListArray:

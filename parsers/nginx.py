@@ -6,8 +6,10 @@
 
 Plain ``combined`` (nothing after the user agent) and ``main`` (a quoted ``$http_x_forwarded_for`` after it)
 are read too. One record per line; ``service`` and ``host`` are left to the pipeline. The level follows the
-status (5xx ERROR, 4xx WARN, else INFO); trace and span IDs come from the W3C ``traceparent`` request header,
-whose parent-id is the caller's span (the client's, usually not exported).
+status (5xx ERROR, 4xx WARN, else INFO); trace and span IDs come from the quoted field after the user agent
+when it holds a trace header: W3C ``traceparent`` (``$http_traceparent``) or B3 single (``$http_b3``,
+``<trace>-<span>[-<sampled>[-<parent>]]``). Its span is the caller's (the client's, usually not exported).
+Any other value there is ``$http_x_forwarded_for``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ _LINE = (
 )
 _SNIFF = re.compile(_LINE)
 _TRACEPARENT = r"^[ \t]*[0-9a-fA-F]{2}-[0-9a-fA-F]{32}-[0-9a-fA-F]{16}-[0-9a-fA-F]{2}[ \t]*$"
+_B3_SINGLE = (
+    r"^[ \t]*([0-9a-fA-F]{16}|[0-9a-fA-F]{32})-([0-9a-fA-F]{16})(?:-[01dD])?(?:-[0-9a-fA-F]{16})?[ \t]*$"
+)
 _REQUEST = r"^[A-Z][A-Z_-]* [^ ]+(?: [^ ]+)?$"
 _TIME_LOCAL = "%d/%b/%Y:%H:%M:%S %z"
 
@@ -48,26 +53,31 @@ def _dash(col: pl.Expr) -> pl.Expr:
 
 
 def _fields(df: pl.DataFrame) -> pl.DataFrame:
-    """Cut valid lines into their fields: quotes first, then spaces inside the unquoted stretches."""
-    q = pl.col("line").str.split_exact('"', 8).struct
+    """Cut valid lines into their fields: quotes first, then spaces inside the unquoted stretches.
+
+    Each cut is materialized before its pieces are used: an eager frame evaluates an expression again at
+    every reference (the split once per field it gives).
+    """
+    df = df.with_columns(pl.col("line").str.split_exact('"', 8).alias("quoted")).unnest("quoted")
     df = df.select(
         "line_no",
         "line",
-        q.field("field_0").alias("head"),  # $remote_addr - $remote_user [$time_local]
-        q.field("field_1").alias("request"),
-        q.field("field_2").str.strip_chars(" ").alias("status_bytes"),
-        q.field("field_3").alias("referer"),
-        q.field("field_5").alias("agent"),
-        q.field("field_7").alias("extra"),
+        pl.col("field_0").alias("head"),  # $remote_addr - $remote_user [$time_local]
+        pl.col("field_1").alias("request"),
+        pl.col("field_2").str.strip_chars(" ").alias("status_bytes"),
+        pl.col("field_3").alias("referer"),
+        pl.col("field_5").alias("agent"),
+        pl.col("field_7").alias("extra"),
         # the times follow the user agent (combined + times) or the extra quoted field
-        pl.when(q.field("field_7").is_null())
-        .then(q.field("field_6"))
-        .otherwise(q.field("field_8"))
+        pl.when(pl.col("field_7").is_null())
+        .then(pl.col("field_6"))
+        .otherwise(pl.col("field_8"))
         .str.strip_chars(" \t\r")
         .alias("times"),
     )
     head = pl.col("head")
-    open_, close = head.str.find("[", literal=True), head.str.find("]", literal=True)
+    df = df.with_columns(open=head.str.find("[", literal=True), close=head.str.find("]", literal=True))
+    open_, close = pl.col("open"), pl.col("close")
     df = df.with_columns(
         head.str.split_exact(" ", 2).struct.rename_fields(["client", "ident", "user"]).alias("h"),
         head.str.slice(open_ + 1, close - open_ - 1).alias("time"),
@@ -85,25 +95,26 @@ def _fields(df: pl.DataFrame) -> pl.DataFrame:
         pl.when(valid).then(pl.col("method")).alias("method"),
         pl.when(valid).then(pl.col("target")).alias("target"),
         pl.when(valid).then(pl.col("protocol")).alias("protocol"),
-    ).drop("head", "status_bytes", "times", "ident", "valid")
+    ).drop("head", "status_bytes", "times", "ident", "valid", "open", "close")
 
 
-def _ms(seconds: pl.Expr) -> pl.Expr:
+def _ms(seconds: pl.Series) -> pl.Series:
     """Seconds as text -> milliseconds as text (``0.245`` -> ``245``)."""
-    ms = (seconds.cast(pl.Float64, strict=False) * 1000).round(3)
-    return pl.when(ms == ms.round(0)).then(ms.cast(pl.Int64).cast(pl.String)).otherwise(ms.cast(pl.String))
+    ms = (seconds.cast(pl.Float64, strict=False) * 1000).round(3)  # a Series: parsed once, not per use
+    text = pl.when(ms == ms.round(0)).then(ms.cast(pl.Int64).cast(pl.String)).otherwise(ms.cast(pl.String))
+    return pl.select(text).to_series().alias(seconds.name)
 
 
 def _upstream_ms(df: pl.DataFrame) -> pl.Series:
     """``upstream_response_time_ms``; several upstreams (``0.010, 0.244``, ``0.010 : 0.244``) are added up."""
-    raw = _dash(pl.col("upstream_time"))
-    out = df.select(_ms(raw).alias("upstream_ms")).to_series()
-    several = df.select(raw.str.contains("[,:]").fill_null(False)).to_series()
+    raw = df.select(_dash(pl.col("upstream_time"))).to_series()
+    out = _ms(raw).alias("upstream_ms")
+    several = raw.str.contains("[,:]").fill_null(False)
     if several.any():
         idx = several.arg_true()
         parts = df["upstream_time"].gather(idx).str.extract_all(_SECONDS)
         total = parts.list.eval(pl.element().cast(pl.Float64)).list.sum()
-        out = out.scatter(idx, pl.select(_ms(pl.lit(total).cast(pl.String))).to_series())
+        out = out.scatter(idx, _ms(total.cast(pl.String)))
     return out
 
 
@@ -114,8 +125,15 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
 
     status = pl.col("status").cast(pl.Int64)
     extra = _dash(pl.col("extra"))
-    is_traceparent = extra.str.contains(_TRACEPARENT)
-    traceparent = pl.when(is_traceparent).then(extra.str.strip_chars())
+    # computed once into columns: an eager frame evaluates a sub-expression again wherever it appears
+    df = df.with_columns(is_traceparent=extra.str.contains(_TRACEPARENT))
+    is_traceparent = pl.col("is_traceparent")
+    df = df.with_columns(
+        traceparent=pl.when(is_traceparent).then(extra.str.strip_chars()),
+        b3=pl.when(~is_traceparent).then(extra.str.extract_groups(_B3_SINGLE)),
+    ).unnest("b3", separator="_")
+    df = df.with_columns(is_b3=pl.col("b3_1").is_not_null())
+    traceparent = pl.col("traceparent")
     recs = df.with_columns(
         pl.when(status >= 500)
         .then(pl.lit("ERROR"))
@@ -125,13 +143,16 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         .alias("level"),
         (pl.col("request") + " " + pl.col("status")).alias("message"),
         # the shape was checked above, so the IDs sit at fixed offsets (00-<trace>-<parent>-<flags>)
-        traceparent.str.slice(3, 32).alias("trace_id"),
-        traceparent.str.slice(36, 16).alias("span_id"),
-        traceparent.alias("traceparent"),
-        pl.when(~is_traceparent).then(extra).alias("forwarded_for"),
+        pl.coalesce(traceparent.str.slice(3, 32), pl.col("b3_1")).alias("trace_id"),
+        pl.coalesce(traceparent.str.slice(36, 16), pl.col("b3_2")).alias("span_id"),
+        pl.when(~is_traceparent & ~pl.col("is_b3")).then(extra).alias("forwarded_for"),
+        pl.when(pl.col("is_b3")).then(extra.str.strip_chars()).alias("b3_header"),
         pl.col("target").str.find("?", literal=True).alias("q"),
     )
-    recs = recs.with_columns(_upstream_ms(recs).alias("upstream_ms"))
+    recs = recs.with_columns(
+        _upstream_ms(recs).alias("upstream_ms"),
+        _ms(recs.select(_dash(pl.col("request_time"))).to_series()).alias("request_ms"),
+    )
     recs = recs.with_columns(ids.trace_id(pl.col("trace_id")), ids.span_id(pl.col("span_id")))
     target = pl.col("target")
     attrs = [
@@ -146,7 +167,8 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         ("user_agent.original", _dash(pl.col("agent"))),
         ("http.x_forwarded_for", pl.col("forwarded_for")),
         ("traceparent", pl.col("traceparent")),
-        ("request_time_ms", _ms(_dash(pl.col("request_time")))),
+        ("b3", pl.col("b3_header")),
+        ("request_time_ms", pl.col("request_ms")),
         ("upstream_response_time_ms", pl.col("upstream_ms")),
     ]
     recs, assumed = parse_timestamps(recs, "time", "ts", ctx.timezone, (_TIME_LOCAL,))

@@ -60,7 +60,7 @@ def record_start(lines: pl.Series) -> pl.Series | None:
 
 
 def _blank(col: pl.Expr) -> pl.Expr:
-    return pl.when(col.str.strip_chars() != "").then(col.str.strip_chars())
+    return col.str.strip_chars().replace("", None)  # stripped once (a when/then would strip twice)
 
 
 def _tail(df: pl.DataFrame) -> pl.DataFrame:
@@ -78,7 +78,8 @@ def _tail(df: pl.DataFrame) -> pl.DataFrame:
     )
     df = df.with_columns(corr=pl.col("b1").str.contains(_CORR_BLOCK).fill_null(False))
     corr, blocks = pl.col("corr"), pl.col("blocks")
-    ids_ = pl.when(corr).then(pl.col("b1").str.strip_chars()).str.split_exact("-", 1).struct
+    df = df.with_columns(ids_=pl.when(corr).then(pl.col("b1").str.strip_chars()).str.split_exact("-", 1))
+    ids_ = pl.col("ids_").struct  # a column: each field of an unmaterialized split would split again
     return df.with_columns(
         pl.when(corr).then(pl.col("b2")).otherwise(pl.col("b1")).str.strip_chars().alias("thread"),
         pl.when(corr & (blocks == 3))
@@ -88,7 +89,7 @@ def _tail(df: pl.DataFrame) -> pl.DataFrame:
         .alias("app"),
         ids_.field("field_0").alias("corr_trace"),
         ids_.field("field_1").alias("corr_span"),
-    ).drop("parts", "b1", "b2", "b3", "blocks", "corr")
+    ).drop("parts", "b1", "b2", "b3", "blocks", "corr", "ids_")
 
 
 def _records(starts: pl.DataFrame) -> pl.DataFrame:
@@ -152,10 +153,13 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     df = (
         pl.DataFrame({"line": lines.cast(pl.String)})
         .with_row_index("line_no")
-        .with_columns(start=line.str.contains(START).fill_null(False))
+        .with_columns(
+            start=line.str.contains(START).fill_null(False),
+            blank=line.is_null() | ~line.str.contains("[^ \t\r]"),
+        )
         .with_columns(rec=pl.col("start").cum_sum())
     )
-    blank = line.is_null() | ~line.str.contains("[^ \t\r]")
+    blank = pl.col("blank")  # a column: an eager frame would evaluate the regex again at every use
     skipped = int(df.select((blank & ~pl.col("start")).sum()).item())
     cont = df.filter(~pl.col("start") & ~blank)
     cont, banner = _drop_banner(cont, ctx)

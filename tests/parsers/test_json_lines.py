@@ -205,6 +205,23 @@ def test_traceparent_fills_missing_ids() -> None:
     assert attrs(rec)["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
+def test_datadog_decimal_ids_flat_nested_and_with_the_high_bits() -> None:
+    flat = (  # logstash-logback-encoder with dd-java-agent log injection: the low 64 bits, in decimal
+        '{"@timestamp":"2026-11-17T14:32:05.101Z","message":"charging","dd.trace_id":"12429025284572687120",'
+        '"dd.span_id":"3111417304734498128","dd.service":"payment-service"}'
+    )
+    nested = '{"timestamp":"2026-11-17T14:32:05Z","msg":"x","dd":{"trace_id":"123","span_id":"456"}}'
+    high = (  # 128-bit trace: _dd.p.tid carries the upper 64 bits in hex
+        '{"timestamp":"2026-11-17T14:32:05Z","msg":"x","dd.trace_id":"18446744073709551615",'
+        '"_dd.p.tid":"66a0b2c300000000","dd.span_id":"1"}'
+    )
+    a, b, c = run([flat, nested, high])[0].to_dicts()
+    assert (a["trace_id"], a["span_id"]) == ("0000000000000000ac7cc4a4ff4dab10", "2b2df98dbcb3fd50")
+    assert attrs(a)["dd.service"] == "payment-service"
+    assert (b["trace_id"], b["span_id"]) == ("0" * 30 + "7b", "00000000000001c8")
+    assert (c["trace_id"], c["span_id"]) == ("66a0b2c300000000ffffffffffffffff", "0000000000000001")
+
+
 def test_short_and_zero_ids() -> None:
     line = '{"timestamp":"2026-11-17T14:32:05Z","msg":"x","trace_id":"0x1F","span_id":"0000000000000000"}'
     (rec,) = run([line])[0].to_dicts()

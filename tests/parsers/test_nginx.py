@@ -121,6 +121,21 @@ def test_several_upstreams_and_x_forwarded_for() -> None:
     assert forwarded["trace_id"] is None
 
 
+def test_b3_single_header_field() -> None:
+    line = (
+        '10.0.3.31 - - [17/Nov/2026:14:03:44 +0000] "GET /orders/1 HTTP/1.1" 200 130 "-" "curl/8.5.0" '
+        '"81c8c7b0fb2865228a21a143636bc3f3-6f5ee1e241437445-1" 0.013 0.012'
+    )
+    short = line.replace("81c8c7b0fb2865228a21a143636bc3f3-", "a21a143636bc3f3b-").replace(
+        '-1"', '-d-1234567890abcdef"'
+    )
+    rec, rec64 = run([line, short])[0].to_dicts()
+    assert (rec["trace_id"], rec["span_id"]) == ("81c8c7b0fb2865228a21a143636bc3f3", "6f5ee1e241437445")
+    assert attrs(rec)["b3"] == "81c8c7b0fb2865228a21a143636bc3f3-6f5ee1e241437445-1"
+    assert "http.x_forwarded_for" not in attrs(rec)
+    assert (rec64["trace_id"], rec64["span_id"]) == ("0" * 16 + "a21a143636bc3f3b", "6f5ee1e241437445")
+
+
 def test_garbled_request_line_is_kept_without_method() -> None:
     line = (
         '10.0.3.20 - - [17/Nov/2026:14:32:08 +0000] "\\x16\\x03\\x01\\x02\\x00" 400 157 "-" "-" "-" 0.001 -'

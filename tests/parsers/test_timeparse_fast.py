@@ -1,0 +1,94 @@
+"""The fast path of ``timeparse.parse_timestamps`` reads exactly what chrono reads, row for row.
+
+It reads the values laid out like the chunk's first one (same zone text, same fraction length) with a
+fixed-width format and hands every other row to chrono, so mixed chunks must come out as chrono alone would
+read them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from parsers import timeparse
+
+MIXED = [
+    "2026-11-17T15:32:05.245+01:00",
+    "2026-11-17T15:32:05.245+0100",
+    "2026-11-17T14:32:05.245Z",
+    "2026-11-17T14:32:05.245z",
+    "2026-11-17T15:32:05.245-01:30",
+    "2026-11-17T14:32:05.245123Z",
+    "2026-11-17T14:32:05.245123456Z",
+    "2026-11-17T14:32:05.2Z",
+    "2026-11-17T14:32:05Z",
+    "2026-11-17T14:32:05.245",
+    "2026-11-17 14:32:05.245",
+    "2026-11-17 14:32:05.245+01:00",
+    "2026-11-17 14:32:05.245 +01:00",
+    "2026-11-17T14:32:05.245 Z",
+    "2026-11-17T14:32:05.245+24:00",
+    "2026-11-17T14:32:05.245+01:60",
+    "2026-02-30T14:32:05.245Z",
+    "2026-11-17T24:00:00.000Z",
+    "2026-12-31T23:59:60.500Z",
+    "2026-11-17T14:32:05.2451Z",
+    "17/Nov/2026:14:32:05 +0000",
+    "17/Nov/2026:15:32:05 +0100",
+    "17/Nov/2026:15:32:05 +01:00",
+    "17/nov/2026:14:32:05 +0000",
+    "7/Nov/2026:14:32:05 +0000",
+    "17/Nov/2026:14:32:05 Z",
+    "17/Nov/2026:14:32:05",
+    "x2026-11-17T14:32:05.245Z",
+    "",
+    None,
+]
+FORMATS = [
+    timeparse.ISO_ZONED,
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f%#z",
+    "%Y-%m-%d %H:%M:%S%.f %#z",
+    "%d/%b/%Y:%H:%M:%S %#z",
+    "%d/%b/%Y:%H:%M:%S %z",
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("first", [v for v in MIXED if v])
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Berlin"])
+def test_fast_path_reads_what_chrono_reads(fmt: str, first: str, tz: str) -> None:
+    values = pl.Series([first, *MIXED], dtype=pl.String)
+    expected = timeparse._chrono_format(values, fmt, tz)
+    got = timeparse._try_format(values, fmt, tz)
+    assert got.dtype == timeparse.UTC_US
+    assert got.to_list() == expected.to_list()
+
+
+def test_offsets_of_the_first_layout_are_applied() -> None:
+    df = pl.DataFrame({"raw": ["2026-11-17T15:32:05.245+01:00", "2026-11-17T12:02:05.245-02:30"]})
+    out, assumed = timeparse.parse_timestamps(df, "raw", "ts", "UTC")
+    assert out["ts"].to_list() == [
+        datetime(2026, 11, 17, 14, 32, 5, 245000, tzinfo=UTC),
+        datetime(2026, 11, 17, 14, 32, 5, 245000, tzinfo=UTC),
+    ]
+    assert assumed == 0
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value"),
+    [
+        (timeparse.ISO_ZONED, "2026-11-17T15:32:05.245+01:00"),
+        (timeparse.ISO_ZONED, "2026-11-17T14:32:05.245123Z"),
+        ("%Y-%m-%d %H:%M:%S%.f", "2026-11-17 14:32:05.245"),
+        ("%d/%b/%Y:%H:%M:%S %z", "17/Nov/2026:15:32:05 +0100"),
+    ],
+)
+def test_common_layouts_take_the_fast_path(fmt: str, value: str) -> None:
+    fast = timeparse._fast_format(pl.Series([value]), fmt, "UTC")
+    assert fast is not None
+    assert fast.to_list() == timeparse._chrono_format(pl.Series([value]), fmt, "UTC").to_list()
+    assert fast[0] is not None
