@@ -9,7 +9,6 @@ root-cause service in the top 3 for ≥ 90%.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,7 +43,9 @@ def test_every_fault_kind_is_measured(figures: dict[str, Any]) -> None:
         "retry_timeout",
         "slow_query",
     }
-    assert all(figures["kinds"][k]["traced_cases"] >= 5 and figures["kinds"][k]["no_trace_cases"] for k in kinds)
+    assert all(
+        figures["kinds"][k]["traced_cases"] >= 5 and figures["kinds"][k]["no_trace_cases"] for k in kinds
+    )
 
 
 @pytest.mark.parametrize("form", ["span_id", "trace_id"])
