@@ -5,7 +5,7 @@
 --                  trace when it names one
 -- A candidate matches the query's statement shape (fingerprint), engine and time (± $tolerance_ms).
 -- A candidate span must be the statement itself, not a longer call around it: its start and end each lie
--- within max($tolerance_ms, 10% of the span) of the statement's (a query of a sampled-out trace is
+-- within max($tolerance_ms, 2% of the span) of the statement's (a query of a sampled-out trace is
 -- otherwise placed on another request's long span that happens to contain it).
 -- A candidate span must also agree, where both sides name them, on the database (db.name / db.namespace),
 -- the database user (db.user) and the client host: an IP-like client_host against the span's host.ip /
@@ -25,7 +25,7 @@ dbs AS (
            coalesce(resource_attributes['host.ip'], attributes['network.local.address'],
                     attributes['net.sock.host.addr'], attributes['client.address']) AS host_ip,
            resource_attributes['host.name'] AS host_name,
-           greatest($tolerance_ms, 0.1 * duration_ms) AS edge_ms,
+           greatest($tolerance_ms, 0.02 * duration_ms) AS edge_ms,
            right(trace_id, 16) AS tlow
     FROM spans
     WHERE db_fingerprint IS NOT NULL
