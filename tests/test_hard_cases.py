@@ -227,9 +227,9 @@ def test_a_slow_query_without_comment_is_told_apart_by_user_and_client_host(tmp_
     ]
     stmt = "SELECT qty FROM stock WHERE sku = 'a'"
     queries = [
-        query(1, 10, 290, stmt, SELECT_STOCK, db="shop", db_user="reporting", client_host="10.0.9.7"),
-        query(5, 10, 290, stmt, SELECT_STOCK, db="shop", db_user="inventory", client_host="10.0.4.22"),
-        query(9, 10, 290, stmt, SELECT_STOCK, db="shop", db_user="inventory"),  # host unknown: two fit
+        query(1, 2, 298, stmt, SELECT_STOCK, db="shop", db_user="reporting", client_host="10.0.9.7"),
+        query(5, 2, 298, stmt, SELECT_STOCK, db="shop", db_user="inventory", client_host="10.0.4.22"),
+        query(9, 2, 298, stmt, SELECT_STOCK, db="shop", db_user="inventory"),  # host unknown: two fit
     ]
     (links,) = _tables(tmp_path, "query_links", spans=spans, queries=queries)
     assert [(r["source_line"], r["trace_id"], r["method"]) for r in links] == [
