@@ -19,9 +19,12 @@ inherited ``# Time:`` minus ``Query_time``. Server start banners are skipped lin
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import cast
+
 import polars as pl
 
-from parsers import base, schema, sqltext, timeparse
+from parsers import base, carry, mysql_header, schema, sqltext, timeparse
 from parsers.base import Kind, ParseContext, ParseResult
 
 name = "mysql-slow"
@@ -33,20 +36,11 @@ ENGINE = "mysql"
 
 # `/usr/sbin/mysqld, Version: 8.0.15 (...). started with:`, `Tcp port: 3306  Unix socket: ...`,
 # `Time                 Id Command    Argument` (also written when the server restarts mid-file).
-_BANNER = "|".join(
-    (
-        r"^.*, Version: .*started with:[ \t]*$",
-        r"^(?i:tcp port): [0-9]+",
-        r"^Time[ \t]+Id[ \t]+Command[ \t]+Argument[ \t]*$",
-    )
-)
+_VERSION_BANNER = r"^.*, Version: .*started with:[ \t]*$"
+_BANNER = r"^(?i:tcp port): [0-9]+|^Time[ \t]+Id[ \t]+Command[ \t]+Argument[ \t]*$"
 # `# Key: value` header lines, and Percona's `# No InnoDB statistics available for this query`.
 # `# administrator command: Quit;` is a statement, not a header (its key has a space).
 _HEADER = r"^#[ \t]*(?:[A-Za-z][A-Za-z0-9_@]*:|No InnoDB statistics)"
-_TIME = r"^# Time:[ \t]+([^#]*[^# \t])"
-_USER_MARK = r"# User(?:@Host)?:"
-# `root[root] @ localhost []  Id: 14`, `[SQL_SLAVE] @  []`, `user[user] @ [1.2.3.4]`: user, host, ip, id
-_USER = _USER_MARK + r"[ \t]*(.*?)[ \t]*@[ \t]*([^ \t\[]*)[ \t]*\[([^\]]*)\](?:[ \t]+Id:[ \t]*([0-9]+))?"
 # A Query_time beyond this is a server bug (negative durations wrapped to 2^64 µs); too big to subtract.
 _MAX_QUERY_S = 1e8
 _OLD_TIME = r"^([0-9]{2})([0-9]{2})([0-9]{2})[ \t]+([0-9]{1,2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?$"
@@ -54,20 +48,22 @@ _USE = r"(?i)^use[ \t]+([^ \t;]+)[ \t]*;[ \t]*$"
 _SET_TS = r"(?i)^SET[ \t]+(?:[a-z_]+=[0-9]+,)*timestamp=([0-9]+)[,;]"
 _SET_META = r"(?i)^SET[ \t]+(?:(?:last_insert_id|insert_id|timestamp)=[0-9]+,?)+;[ \t]*$"
 _OUTSIDE = "line outside any slow-log entry (before the first '# Time:'/'# User@Host:' header)"
-# Header keys that become columns rather than attributes.
-_MAPPED = r"(?:^|[ \t])(?:Query_time|Lock_time|Rows_sent|Rows_examined|Start|End):[ \t]*[^ \t]*"
-_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
-_SEP, _KV = "\x00", "\x01"  # never in a slow log's header lines
-
-
-def _num(field: str) -> str:
-    return rf"(?:^|[ \t]){field}:[ \t]*([0-9]+(?:\.[0-9]+)?)"
 
 
 def _starts(line: pl.Expr) -> pl.Expr:
     """An entry starts at `# Time:` or at the first header line after a non-header line."""
     hdr = line.str.contains(_HEADER)
     return line.str.starts_with("# Time:") | (hdr & ~hdr.shift(1, fill_value=False))
+
+
+def _banners(lines: pl.Series) -> pl.Series:
+    """Mask of server start banner lines (the unanchored pattern only runs where its words are)."""
+    banner = lines.str.contains(_BANNER)
+    maybe = lines.str.contains(", Version: ", literal=True)
+    if not maybe.any():
+        return banner
+    at = maybe.arg_true()
+    return banner | maybe.scatter(at, lines.gather(at).str.contains(_VERSION_BANNER))
 
 
 def sniff(head: list[str]) -> float:
@@ -94,65 +90,6 @@ def record_start(lines: pl.Series) -> pl.Series:
     return lines.to_frame("line").select(_starts(pl.col("line"))).to_series()
 
 
-def _header_entries(hdr: pl.DataFrame) -> pl.DataFrame:
-    """Header lines -> one row per entry: time, user, Query_time values, Start/End, Schema, attributes.
-
-    Built in steps of materialized columns: eager polars does not share common subexpressions, and string
-    expressions inside ``agg()`` would run group by group.
-    """
-    line = pl.col("line")
-    df = hdr.with_columns(
-        user_line=line.str.contains(_USER_MARK),
-        user=line.str.extract_groups(_USER).struct.rename_fields(
-            ["user_name", "client_hostname", "client_ip", "conn"]
-        ),
-    ).unnest("user")
-    df = df.with_columns(pl.col("user_name", "client_hostname", "client_ip", "conn").str.strip_chars())
-    host = pl.col("client_hostname")
-    # Attribute text: `Key: value` pairs of every header line except those mapped to columns; the user line
-    # contributes its connection Id and host name.
-    kv_text = (
-        pl.when(pl.col("user_line"))
-        .then(
-            pl.concat_str(
-                pl.lit("Id: ") + pl.col("conn"),
-                pl.when(host != "").then(pl.lit("Host: ") + host),
-                separator=" ",
-                ignore_nulls=True,
-            )
-        )
-        .when(~line.str.starts_with("# Time:"))
-        .then(line.str.replace_all(_MAPPED, ""))
-    )
-    # Every `Key:` becomes \x00Key\x01 (eating the blanks around it), so a split on \x00 yields the pairs and
-    # an empty value (`Schema:  Last_errno: 0`) stays empty instead of swallowing the next key.
-    kv = (
-        kv_text.str.replace_all(rf"[ \t]*({_KEY}):(?:[ \t]+|$)", f"{_SEP}${{1}}{_KV}")
-        .str.split(_SEP)
-        .list.slice(1)
-        .list.eval(pl.element().str.split_exact(_KV, 1).struct.rename_fields(["key", "value"]))
-    )
-    fields = {
-        "time_raw": line.str.extract(_TIME, 1),
-        "query_time": line.str.extract(_num("Query_time"), 1),
-        "lock_time": line.str.extract(_num("Lock_time"), 1),
-        "rows_sent": line.str.extract(_num("Rows_sent"), 1),
-        "rows_examined": line.str.extract(_num("Rows_examined"), 1),
-        "start_raw": line.str.extract(r"(?:^|[ \t])Start:[ \t]*([^ \t]+)", 1),
-        "end_raw": line.str.extract(r"(?:^|[ \t])End:[ \t]*([^ \t]+)", 1),
-        "schema_db": line.str.extract(r"(?:^|[ \t])Schema:[ \t]*([^ \t:]+)(?:[ \t]|$)", 1),
-    }
-    df = df.with_columns(
-        bad_user_line=pl.col("user_line") & pl.col("user_name").is_null(), attributes=kv, **fields
-    )
-    first = [*fields, "user_name", "client_ip", "client_hostname"]
-    return df.group_by("entry", maintain_order=True).agg(
-        pl.col("bad_user_line").any(),
-        pl.col("attributes").explode().drop_nulls(),
-        *(pl.col(k).drop_nulls().first() for k in first),
-    )
-
-
 def _sql_entries(sql: pl.DataFrame) -> pl.DataFrame:
     """Non-header lines -> one row per entry: `use db;`, `SET timestamp=N;` and the statement text.
 
@@ -161,8 +98,11 @@ def _sql_entries(sql: pl.DataFrame) -> pl.DataFrame:
     """
     line = pl.col("line")
     df = sql.with_columns(use_db=line.str.extract(_USE, 1).str.strip_chars("`"))
-    df = df.with_columns(meta=pl.col("use_db").is_not_null() | line.str.contains(_SET_META))
-    df = df.with_columns(content=(~pl.col("meta") & (line.str.strip_chars() != "")).cast(pl.UInt32))
+    df = df.with_columns(
+        meta=pl.col("use_db").is_not_null() | line.str.contains(_SET_META),
+        nonblank=line.str.contains(r"\S"),
+    )
+    df = df.with_columns(content=(~pl.col("meta") & pl.col("nonblank")).cast(pl.UInt32))
     df = df.with_columns(
         before=pl.col("content").cum_sum() - pl.col("content"),  # content lines before this one, in the chunk
         entry_first=pl.col("entry") != pl.col("entry").shift(1, fill_value=0),
@@ -170,17 +110,34 @@ def _sql_entries(sql: pl.DataFrame) -> pl.DataFrame:
     # ... and in this entry
     df = df.with_columns(seen=pl.col("before") - pl.when("entry_first").then("before").forward_fill())
     preamble = pl.col("meta") & (pl.col("seen") == 0)
-    df = df.with_columns(
-        use_db=pl.when(preamble).then(pl.col("use_db")),
-        set_ts=pl.when(preamble).then(line.str.extract(_SET_TS, 1)),
-        body=~preamble & ((pl.col("seen") > 0) | (pl.col("content") > 0)),
+    df = df.with_columns(pre=preamble, body=~preamble & ((pl.col("seen") > 0) | (pl.col("content") > 0)))
+    meta = (
+        df.filter("pre")
+        .with_columns(
+            set_ts=line.str.extract(_SET_TS, 1), use_line=pl.when(pl.col("use_db").is_not_null()).then(line)
+        )
+        .group_by("entry", maintain_order=True)
+        .agg(
+            pl.col("use_db").drop_nulls().last(),
+            pl.col("set_ts").drop_nulls().first(),
+            pl.col("use_line").drop_nulls().first(),
+        )
     )
-    return df.group_by("entry", maintain_order=True).agg(
-        pl.col("use_db").drop_nulls().last(),
-        pl.col("set_ts").drop_nulls().first(),
-        line.filter(pl.col("body")).str.join("\n").alias("body"),
-        line.filter(pl.col("use_db").is_not_null()).first().alias("use_line"),
+    return meta.join(_bodies(df.filter("body")), on="entry", how="full", coalesce=True)
+
+
+def _bodies(body: pl.DataFrame) -> pl.DataFrame:
+    """``entry``, ``body``: the statement lines of each entry joined; most are one line (no join needed)."""
+    entry = pl.col("entry")
+    body = body.select("entry", "line").with_columns(
+        single=(entry != entry.shift(1)).fill_null(True) & (entry != entry.shift(-1)).fill_null(True)
     )
+    single = body.filter("single").select("entry", body="line")
+    multi = body.filter(~pl.col("single"))
+    if not multi.height:
+        return single
+    joined = multi.group_by("entry", maintain_order=True).agg(pl.col("line").str.join("\n").alias("body"))
+    return pl.concat([single, joined]).sort("entry")
 
 
 def _entries(lines: pl.DataFrame) -> pl.DataFrame:
@@ -188,9 +145,15 @@ def _entries(lines: pl.DataFrame) -> pl.DataFrame:
     ent = lines.group_by("entry", maintain_order=True).agg(
         pl.col("line_no").first(), pl.len().alias("n_lines")
     )
-    hdr = _header_entries(lines.filter(pl.col("hdr")))
+    hdr = mysql_header.entries(lines.filter(pl.col("hdr")).select("line_no", "line", "entry"))
     sql = _sql_entries(lines.filter(~pl.col("hdr")))
-    return ent.join(hdr, on="entry", how="left").join(sql, on="entry", how="left").sort("entry")
+    # both are in entry order and every entry starts with a header line: side by side, no join
+    both = (
+        pl.concat([ent, hdr.drop("entry")], how="horizontal")
+        if ent["entry"].equals(hdr["entry"])
+        else ent.join(hdr, on="entry", how="left", maintain_order="left")
+    )
+    return both.join(sql, on="entry", how="left", maintain_order="left")
 
 
 def _time_text(raw: pl.Expr) -> pl.Expr:
@@ -204,29 +167,39 @@ def _time_text(raw: pl.Expr) -> pl.Expr:
 
 
 def _parse_times(df: pl.DataFrame, columns: dict[str, str], timezone: str) -> pl.DataFrame:
-    """Parse text columns (``out -> raw``) to UTC, and ``<out>_naive`` where the zone was assumed.
+    """Parse text columns (``out -> raw``) to UTC; ``own_time_naive`` where that zone was assumed.
 
-    The two shapes MySQL writes are read in one pass each; the general parser of :mod:`parsers.timeparse`
-    only runs when some value is left over (it tries a dozen formats, so it is not run blindly).
+    The two shapes MySQL writes are tried in turn, each only while some value is left; the general parser
+    of :mod:`parsers.timeparse` only runs when some value is left over (it tries a dozen formats, so it is
+    not run blindly). Each text column is made once: eager polars would rebuild it wherever it is used.
     """
-    text = {out: _time_text(pl.col(raw)) for out, raw in columns.items()}
     df = df.with_columns(
-        **{f"{out}_text": t for out, t in text.items()},
         **{
-            out: pl.coalesce(
-                t.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us", time_zone="UTC"),
-                t.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
-                .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-                .dt.convert_time_zone("UTC"),
-            )
-            for out, t in text.items()
+            f"{out}_text": _time_text(pl.col(raw)) if df[raw].str.contains(_OLD_TIME).any() else pl.col(raw)
+            for out, raw in columns.items()
+        }
+    )
+    iso = "%Y-%m-%dT%H:%M:%S%.f%#z"
+    df = df.with_columns(
+        **{
+            out: pl.col(f"{out}_text").str.to_datetime(iso, strict=False, time_unit="us", time_zone="UTC")
+            for out in columns
         },
-        **{f"{out}_naive": timeparse.zone_assumed(t) for out, t in text.items()},
+        own_time_naive=timeparse.zone_assumed(pl.col("own_time_text")),
     )
     for out in columns:
-        left = pl.col(out).is_null() & pl.col(f"{out}_text").is_not_null()
+        text = pl.col(f"{out}_text")
+        if not df.select((pl.col(out).is_null() & text.is_not_null()).any()).item():
+            continue
+        naive = (
+            text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
+            .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        )
+        df = df.with_columns(pl.coalesce(pl.col(out), naive).alias(out))
+        left = pl.col(out).is_null() & text.is_not_null()
         if df.select(left.any()).item():
-            slow = timeparse.parse_text(pl.when(left).then(pl.col(f"{out}_text")), timezone)
+            slow = timeparse.parse_text(pl.when(left).then(text), timezone)
             df = df.with_columns(pl.coalesce(pl.col(out), slow).alias(out))
     return df.drop([f"{out}_text" for out in columns])
 
@@ -282,6 +255,9 @@ def _records(ent: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
             _nonempty(who),
         ),
         client_host=pl.coalesce(_nonempty(ip), _nonempty(host)),
+        # open: the value would come from before the chunk (filled by the steps of _carry)
+        open_db=pl.col("use_db").forward_fill().is_null() & pl.col("schema_db").is_null(),
+        open_time=(has_time.cast(pl.UInt32).cum_sum() == 0) & start.is_null() & set_ts.is_null(),
         tz_assumed=start.is_null()
         & (
             (own_time.is_not_null() & pl.col("own_time_naive"))
@@ -310,17 +286,51 @@ def _records(ent: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     )
 
 
+def _carry(rec: pl.DataFrame, good: pl.DataFrame) -> dict[str, carry.Step]:
+    """Steps that give the entries before the chunk's first ``use db;`` / ``# Time:`` the values left by the
+    chunks before it, as :func:`_records` does within a chunk. ``rec``: every entry; ``good``: the records."""
+    used = rec["use_db"].drop_nulls()
+    stated = rec.filter(pl.col("time_raw").is_not_null())
+    last_time = (stated["own_time"][-1], bool(stated["own_time_naive"][-1])) if stated.height else None
+    db_rows = good["open_db"].arg_true().to_numpy()
+    time_rows = good["open_time"].arg_true().to_numpy()
+    dur = good.filter(pl.col("open_time"))["dur"]
+
+    def fill_db(result: ParseResult, before: object) -> None:
+        value = pl.Series([before] * len(db_rows), dtype=pl.String)
+        result.records = carry.set_rows(result.records, "db", db_rows, value)
+
+    def fill_time(result: ParseResult, before: object) -> None:
+        time, naive = cast(tuple[dt.datetime | None, bool], before)
+        if time is not None:
+            inherited = pl.lit(time, dtype=timeparse.UTC_US)
+            known_end = pl.Series(result.records.column("end_ts").take(time_rows))
+            filled = pl.DataFrame({"dur": dur, "end": known_end}).with_columns(
+                ts=pl.coalesce(inherited - pl.col("dur"), inherited)
+            )
+            filled = filled.with_columns(end_ts=pl.coalesce("end", pl.col("ts") + pl.col("dur")))
+            for column in ("ts", "end_ts"):
+                result.records = carry.set_rows(result.records, column, time_rows, filled[column])
+        if naive:
+            result.tz_assumed += len(time_rows)
+
+    return {
+        "mysql.db": carry.last_value(used[-1] if len(used) else None, fill_db),
+        "mysql.time": carry.last_value(last_time, fill_time),
+    }
+
+
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse whole slow-log entries (see the module docstring)."""
+    lines = lines.cast(pl.String)
+    if lines.str.contains("\r", literal=True).any():  # CRLF files
+        lines = lines.str.strip_suffix("\r")
+    line, hdr = pl.col("line"), pl.col("hdr")
     df = (
-        pl.DataFrame({"line": lines.cast(pl.String).str.strip_suffix("\r")})  # CRLF files
+        pl.DataFrame({"line": lines, "banner": _banners(lines)})
         .with_row_index("line_no")
-        .with_columns(
-            banner=pl.col("line").str.contains(_BANNER),
-            hdr=pl.col("line").str.contains(_HEADER),
-            start=_starts(pl.col("line")),
-            blank=pl.col("line").str.strip_chars() == "",
-        )
+        .with_columns(hdr=line.str.contains(_HEADER), blank=line.str.contains(r"^\s*$"))
+        .with_columns(start=line.str.starts_with("# Time:") | (hdr & ~hdr.shift(1, fill_value=False)))
         .with_columns(entry=pl.col("start").cum_sum())
     )
     outside = df.filter((pl.col("entry") == 0) & ~pl.col("banner"))
@@ -329,8 +339,9 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
 
     entry_lines = df.filter((pl.col("entry") > 0) & ~pl.col("banner"))
     rec = _records(_entries(entry_lines), ctx)
-    good = rec.filter(pl.col("reason").is_null())
-    bad = rec.filter(pl.col("reason").is_not_null())
+    rejected = pl.col("reason").is_not_null()
+    good = rec.filter(~rejected) if rec["reason"].null_count() < rec.height else rec
+    bad = rec.filter(rejected)
 
     out = sqltext.statement_columns(good, "mysql")
     out = out.with_columns(
@@ -361,4 +372,5 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         reject_lines=int(bad["n_lines"].sum()) + stray.height,
         skipped_lines=skipped,
         tz_assumed=int(good["tz_assumed"].sum()),
+        carry=_carry(rec, good),
     )

@@ -35,12 +35,13 @@ month that goes down within the chunk (December -> January); the zone is ``ctx.t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import cast
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from parsers import base, schema, sqltext
+from parsers import base, carry, postgres_chunks, schema, sqltext
 from parsers.base import Kind, ParseContext, ParseResult
 
 name = "postgresql"
@@ -195,7 +196,12 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
 
 
 def build(
-    ev: pl.DataFrame, ctx: ParseContext, fmt: str, stray: pl.DataFrame | None = None, skipped: int = 0
+    ev: pl.DataFrame,
+    ctx: ParseContext,
+    fmt: str,
+    stray: pl.DataFrame | None = None,
+    skipped: int = 0,
+    carry_steps: Callable[[pl.DataFrame], dict[str, carry.Step]] | None = None,
 ) -> ParseResult:
     """Records and rejects from parsed log entries (one row each, in file order).
 
@@ -204,7 +210,8 @@ def build(
     ``db``, ``client_host`` and any of :data:`EXTRA_ATTRIBUTES`. ``stray``: lines outside any entry
     (``line_no``, ``raw``; blank ones are skipped, others rejected). ``skipped``: lines left out before
     (other programs' syslog lines). An optional boolean column ``year_assumed`` is counted in
-    ``notes["year_assumed"]`` over the records.
+    ``notes["year_assumed"]`` over the records. ``carry_steps`` makes the steps of the values carried across
+    chunks (:mod:`parsers.carry`) from the records' frame (a row per record, in order).
     """
     for col in EXTRA_ATTRIBUTES:
         if col not in ev.columns:
@@ -296,6 +303,7 @@ def build(
         skipped_lines=total - record_lines - reject_lines,
         tz_assumed=int(good["tz_assumed"].sum()),
         notes={"year_assumed": int(good["year_assumed"].sum())} if "year_assumed" in good.columns else {},
+        carry=carry_steps(good) if carry_steps is not None else {},
     )
 
 
@@ -398,7 +406,6 @@ def _syslog_lines(lines: pl.Series) -> pl.DataFrame:
 def _uncuttable(tags: pl.DataFrame) -> pl.Series:
     """Lines between the first line of a tagged message and its last continuation (other processes' lines
     may interleave): a chunk must not be cut there."""
-    n = tags.height
     spans = (
         tags.with_row_index("i")
         .with_columns(key=pl.concat_str("pid", "seq", separator="/"))
@@ -407,10 +414,7 @@ def _uncuttable(tags: pl.DataFrame) -> pl.Series:
         )
         .filter((pl.col("part") > 1) & pl.col("first").is_not_null() & (pl.col("first") < pl.col("i")))
     )
-    diff = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(diff, spans["first"].to_numpy().astype(np.int64) + 1, 1)
-    np.add.at(diff, spans["i"].to_numpy().astype(np.int64) + 1, -1)
-    return pl.Series(np.cumsum(diff[:n]) > 0)
+    return postgres_chunks.covered(tags.height, spans["first"] + 1, spans["i"])
 
 
 def sniff(head: list[str]) -> float:
@@ -435,20 +439,46 @@ def sniff(head: list[str]) -> float:
 def record_start(lines: pl.Series) -> pl.Series:
     """Mask of lines that begin an entry: a timestamp (stderr; continuation lines do not), the ``[N-1]`` line
     of a syslog/logplex message or another program's syslog line, but never inside a message whose
-    continuations are still to come."""
+    continuations are still to come, nor between entries the parser joins (:mod:`parsers.postgres_chunks`)."""
     stderr = lines.str.contains(_START).fill_null(False)
     tags = _syslog_lines(lines)
-    if not (tags["pg"].any() or tags["other"].any()):
-        return stderr
-    first = (tags["pg"] & (tags["part"].fill_null(1) == 1)) | tags["other"]
-    return ((stderr & ~tags["pg"]) | first) & ~_uncuttable(tags)
+    syslog = bool(tags["pg"].any() or tags["other"].any())
+    starts = stderr
+    if syslog:
+        first = (tags["pg"] & (tags["part"].fill_null(1) == 1)) | tags["other"]
+        starts = ((stderr & ~tags["pg"]) | first) & ~_uncuttable(tags)
+    if not lines.str.contains(postgres_chunks.MAY_PAIR).any():
+        return starts  # no entry the parser would join with another (every line is cheap to look at)
+    if syslog:
+        at_start = tags.filter(starts).select(
+            pl.when(pl.col("pg")).then(pl.col("text")).alias("text"), session="pid"
+        )
+    else:
+        at_start = pl.DataFrame({"text": lines.filter(starts)})
+    # cheap reads (no lazy prefix, no capture of the whole message): this runs in the reader's thread. The
+    # severity token (with the character before it) is found first; the line is cut at it.
+    text = pl.col("text")
+    entry = at_start.with_columns(
+        token=text.str.extract(rf"((?:^|[ :\]>])(?:{SEVERITIES}):[ \t])", 1),
+    ).with_columns(cut=text.str.splitn(pl.col("token"), 2).struct.rename_fields(["prefix", "msg"]))
+    entry = entry.unnest("cut").with_columns(
+        sev=pl.col("token").str.extract(f"({SEVERITIES})", 1), msg=pl.col("msg").str.strip_chars_start(" \t")
+    )
+    kinds = entry.select(postgres_chunks.kind(pl.col("sev"), pl.col("msg"))).to_series()
+    if "session" not in entry.columns:
+        # the parser's session is the pid in brackets; else the prefix without its time (finer: safe)
+        prefix = pl.col("prefix")
+        entry = entry.with_columns(
+            session=pl.coalesce(prefix.str.extract(r"\[([0-9]+)[\]-]", 1), prefix.str.replace(_START, ""))
+        )
+    return postgres_chunks.cuts(starts, entry["session"], kinds)
 
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse whole entries (see the module docstring): syslog/logplex when the chunk has such lines."""
     lines = lines.cast(pl.String).str.strip_suffix("\r")
     tags = _syslog_lines(lines)
-    if tags["pg"].any():
+    if tags["pg"].any() or tags["other"].any():  # (a chunk may hold only other programs' lines)
         return _parse_syslog(lines, tags, ctx)
     return _parse_stderr(lines, ctx)
 
@@ -478,6 +508,43 @@ def _syslog_time(tags: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
         sys_zone=pl.col("iso_zone"),
         year_guess=pl.col("mon_ts").is_not_null() & pl.lit(ctx.year is None),
     )
+
+
+def _year_step(months: pl.Series, ctx: ParseContext) -> Callable[[pl.DataFrame], dict[str, carry.Step]]:
+    """The carried year of BSD syslog times: a chunk was parsed as if it began in ``ctx.year``; it begins in
+    the year the chunks before ended in, plus one when its first month is lower than their last. The value
+    carried is (year, month) at the end of the chunk."""
+    seen = months.drop_nulls()
+    rollovers = int((seen < seen.shift(1)).sum())
+    assumed = ctx.year if ctx.year is not None else FALLBACK_YEAR
+
+    def steps(good: pl.DataFrame) -> dict[str, carry.Step]:
+        rows = good["bsd_time"].arg_true().to_numpy()
+
+        def step(result: ParseResult, before: object) -> object:
+            if not len(seen):
+                return before
+            year = assumed
+            if before is not None:
+                year, month = cast(tuple[int, int], before)
+                year += int(seen[0] < month)
+            if year != assumed and len(rows):
+                table = result.records
+                end = pl.Series(table.column("end_ts").take(rows))
+                moved = pl.select(
+                    pl.lit(end)
+                    .dt.convert_time_zone(ctx.timezone)
+                    .dt.offset_by(f"{year - assumed}y")
+                    .dt.convert_time_zone("UTC")
+                ).to_series()
+                start = moved - (end - pl.Series(table.column("ts").take(rows)))
+                table = carry.set_rows(table, "end_ts", rows, moved)
+                result.records = carry.set_rows(table, "ts", rows, start)
+            return (year + rollovers, int(seen[-1]))
+
+        return {"syslog.year": step}
+
+    return steps
 
 
 def _parse_syslog(lines: pl.Series, tags: pl.DataFrame, ctx: ParseContext) -> ParseResult:
@@ -519,6 +586,7 @@ def _parse_syslog(lines: pl.Series, tags: pl.DataFrame, ctx: ParseContext) -> Pa
         ts_text=pl.when(in_prefix).then(pl.col("ts_text")).otherwise(pl.col("sys_ts")),
         zone=pl.when(in_prefix).then(pl.col("zone")).otherwise(pl.col("sys_zone")),
         year_assumed=~in_prefix & pl.col("year_guess"),
+        bsd_time=~in_prefix & pl.col("mon_ts").is_not_null(),
         rest=pl.when(in_prefix)
         .then(pl.concat_str(pl.col("after_zone").fill_null(""), pl.col("rest")))
         .otherwise(pl.col("rest2")),
@@ -538,7 +606,7 @@ def _parse_syslog(lines: pl.Series, tags: pl.DataFrame, ctx: ParseContext) -> Pa
             pl.lit("syslog line of PostgreSQL without a log_line_prefix + severity")
         ),
     )
-    result = build(ent, ctx, name, stray, skipped=skipped_other.height)
+    result = build(ent, ctx, name, stray, skipped_other.height, _year_step(df["month"], ctx))
     if orphan.height:
         extra = base.rejects_frame(
             orphan.select(

@@ -17,7 +17,7 @@ import io
 
 import polars as pl
 
-from parsers import postgres
+from parsers import postgres, postgres_chunks
 from parsers.base import Kind, ParseContext, ParseResult
 
 name = "postgresql-csv"
@@ -51,9 +51,30 @@ def sniff(head: list[str]) -> float:
     return 0.97 if sev else 0.5
 
 
+_FIELD = r'(?:"(?:[^"]|"")*"|[^,]*)'
+# the first line of a record up to the start of its message: process_id, session_id, error_severity, message
+_HEAD = (
+    rf"^{_FIELD},{_FIELD},{_FIELD},([0-9]*),{_FIELD},([^,]*),{_FIELD},{_FIELD},{_FIELD},{_FIELD},{_FIELD},"
+    rf'([A-Z0-9]*),{_FIELD},"?((?:[^"]|"")*)'
+)
+
+
 def record_start(lines: pl.Series) -> pl.Series:
-    """Mask of lines that begin a csvlog record (a timestamp, possibly quoted)."""
-    return lines.str.contains(_START)
+    """Mask of lines that begin a csvlog record (a timestamp, possibly quoted), except between records the
+    parser joins (:mod:`parsers.postgres_chunks`)."""
+    starts = lines.str.contains(_START).fill_null(False)
+    head = pl.DataFrame({"line": lines.filter(starts)}).select(
+        h=pl.col("line").str.extract_groups(_HEAD).struct.rename_fields(["pid", "session", "sev", "msg"])
+    )
+    head = head.unnest("h").select(
+        session=pl.coalesce(_nonempty(pl.col("session")), _nonempty(pl.col("pid"))),
+        kind=postgres_chunks.kind(pl.col("sev"), pl.col("msg")),
+    )
+    return postgres_chunks.cuts(starts, head["session"], head["kind"])
+
+
+def _nonempty(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr != "").then(expr)
 
 
 def _read(text: str) -> pl.DataFrame:

@@ -18,7 +18,7 @@ import json
 
 import polars as pl
 
-from parsers import postgres
+from parsers import postgres, postgres_chunks
 from parsers.base import Kind, ParseContext, ParseResult
 
 name = "postgresql-json"
@@ -62,9 +62,34 @@ def sniff(head: list[str]) -> float:
     return 0.0
 
 
-def record_start(lines: pl.Series) -> None:
-    """Every line is one record."""
-    return None
+_CHAR = r'(?:[^"\\]|\\.)'  # in a JSON string
+_STRING = rf'"({_CHAR}*)"'
+_PAYLOAD_SEV = rf'"textPayload":[ \t]*"(?:|{_CHAR}*?[ :\]>])({postgres.SEVERITIES}):[ \t]+({_CHAR}*)"'
+
+
+def record_start(lines: pl.Series) -> pl.Series:
+    """Every line is one record, but a chunk is never cut between records the parser joins
+    (:mod:`parsers.postgres_chunks`); what they are is read from the raw lines."""
+    text = pl.col("t")
+    df = pl.DataFrame({"t": lines.cast(pl.String)})
+    payload = text.str.extract_groups(_PAYLOAD_SEV).struct
+    df = df.with_columns(
+        sev=pl.coalesce(text.str.extract(r'"error_severity":[ \t]*"([A-Z0-9]+)"', 1), payload.field("1")),
+        msg=pl.coalesce(text.str.extract(rf'"message":[ \t]*{_STRING}', 1), payload.field("2")),
+    )
+    kinds = df.select(postgres_chunks.kind(pl.col("sev"), pl.col("msg"))).to_series()
+    starts = pl.repeat(True, len(lines), eager=True)
+    if not kinds.is_in(["S", "P", "L"]).any():
+        return starts
+    session_id = text.str.extract(rf'"session_id":[ \t]*{_STRING}', 1)
+    session = df.select(
+        pl.coalesce(
+            pl.when(session_id != "").then(session_id),
+            text.str.extract(r'"(?:pid|process_id)":[ \t]*"?([0-9]+)', 1),
+            text.str.extract(r'"textPayload":[ \t]*"\[([0-9]+)[\]-]', 1),
+        )
+    ).to_series()
+    return postgres_chunks.cuts(starts, session, kinds)
 
 
 def _decode(lines: pl.Series) -> pl.Series:

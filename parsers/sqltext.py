@@ -18,6 +18,7 @@ import hashlib
 from typing import Literal
 from urllib.parse import unquote
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -98,11 +99,73 @@ def fingerprint(expr: pl.Expr, *, dialect: Dialect = "mysql") -> pl.Expr:
     trailing ``;`` is removed. Special cases as in pt-query-digest: ``use db`` -> ``use ?``, ``CALL p(...)``
     -> ``call p``, ``administrator command: ...`` is kept as written, mysqldump's ``SELECT /*!40001
     SQL_NO_CACHE */ * FROM`` -> ``mysqldump``. Digits inside identifiers (``t1``, ``col_2``) are kept.
+
+    Only statements with a comment marker go through comment stripping, and the rest of the chain runs
+    once per distinct statement without comments (a slow log repeats its statements, and statements
+    that differ only in a trace comment are one).
     """
-    raw = expr.cast(pl.String)
-    s = strip_comments(raw, dialect=dialect).str.to_lowercase()
-    s = _keep_or_literal(s, dialect)
-    s = s.str.replace_all(r"[ \t\r\n\f\v]+", " ").str.strip_chars(" ").str.strip_chars_end("; ")
+    return expr.cast(pl.String).map_batches(
+        lambda raw: _fingerprints(raw, dialect), return_dtype=pl.String, is_elementwise=True
+    )
+
+
+def _fingerprints(raw: pl.Series, dialect: Dialect, comment: pl.Series | None = None) -> pl.Series:
+    """:func:`fingerprint` of a Series; ``comment``: its :func:`_last_comment` when already known."""
+    stripped = _strip_commented(raw, dialect, comment)
+    distinct = stripped.drop_nulls().unique()
+    normal = pl.select(_normalize(pl.lit(distinct), dialect)).to_series()
+    s = stripped.replace_strict(distinct, normal, default=None, return_dtype=pl.String)
+    trimmed = raw.str.strip_chars().str.strip_chars_end("; \t\r\n")
+    special = pl.select(
+        pl.when(pl.lit(trimmed).str.starts_with("administrator command: "))
+        .then(pl.lit(trimmed))
+        .when(pl.lit(trimmed).str.starts_with("SELECT /*!40001 SQL_NO_CACHE */ * FROM `"))
+        .then(pl.lit("mysqldump"))
+        .when(pl.lit(raw).str.contains(r"/\*[A-Za-z0-9_]+\.[A-Za-z0-9_]+:[0-9]+/[0-9]+\*/"))
+        .then(pl.lit("percona-toolkit"))
+    ).to_series()
+    return special.fill_null(s).alias(raw.name)
+
+
+def _strip_commented(raw: pl.Series, dialect: Dialect, comment: pl.Series | None) -> pl.Series:
+    """:func:`strip_comments` of the statements that have a comment marker. The common comment, one
+    sqlcommenter comment outside any quoted text, is cut out without the quote-aware regex."""
+    markers = ["/*", "--", "#"] if dialect == "mysql" else ["/*", "--"]
+    commented = raw.str.contains_any(markers)
+    if not commented.any():
+        return raw
+    at = commented.arg_true()
+    sub = raw.gather(at)
+    trace = _last_comment(sub) if comment is None else comment.gather(at)
+    pieces = pl.DataFrame({"s": sub, "c": trace}).select(
+        pl.col("s").str.splitn(pl.col("c"), 2).struct.rename_fields(["before", "after"]), c="c"
+    )
+    before, after = pl.col("s").struct.field("before"), pl.col("s").struct.field("after")
+    # outside any quoted text: nothing before it opens a quote it does not close (no other quote
+    # characters or escapes, an even number of '), and nothing after it quotes or comments
+    unsafe = [*markers, '"', "`", "\\"]
+    quick = pieces.select(
+        pl.when(
+            ~before.str.contains_any(unsafe)
+            & (before.str.count_matches("'", literal=True) % 2 == 0)
+            & ~after.str.contains_any([*unsafe, "'"])
+            & (pl.col("c").str.count_matches("*/", literal=True) == 1)
+        ).then(before + after)
+    ).to_series()
+    slow = quick.is_null()
+    if slow.any():
+        quick = quick.scatter(
+            slow.arg_true(), sub.filter(slow).str.replace_all(_strip_pattern(dialect), "${1}")
+        )
+    return raw.clone().scatter(at, quick)
+
+
+def _normalize(s: pl.Expr, dialect: Dialect) -> pl.Expr:
+    """The fingerprint chain after comment stripping (see :func:`fingerprint`)."""
+    s = _keep_or_literal(s.str.to_lowercase(), dialect)
+    # runs of blanks and any other whitespace become one blank (a lone blank is left alone: cheaper)
+    s = s.str.replace_all(r"[\t\r\n\f\v][ \t\r\n\f\v]*| [ \t\r\n\f\v]+", " ")
+    s = s.str.strip_chars(" ").str.strip_chars_end("; ")
     # A sign belongs to the literal when it is unary: after an operator, "(", ",", a keyword or at start.
     s = s.str.replace_all(
         rf"((?:^|[ (])(?:{_KEYWORD_BEFORE_SIGN}) |[(,=<>!*/%+&|^~-] ?|^)[+-]\?",
@@ -115,17 +178,7 @@ def fingerprint(expr: pl.Expr, *, dialect: Dialect = "mysql") -> pl.Expr:
     # pt-query-digest drops ASC after ORDER BY; ASC appears nowhere else in DML, so no anchor is needed
     # (and a when/then on "order by" would evaluate the whole chain three times in eager mode).
     s = s.str.replace_all(r" asc([ ,)]|$)", "${1}")
-    s = s.str.replace(r"^use [^ ]+$", "use ?").str.replace(r"^call ([^ (]+) ?\(.*$", "call ${1}")
-    trimmed = raw.str.strip_chars().str.strip_chars_end("; \t\r\n")
-    return (
-        pl.when(trimmed.str.starts_with("administrator command: "))
-        .then(trimmed)
-        .when(trimmed.str.starts_with("SELECT /*!40001 SQL_NO_CACHE */ * FROM `"))
-        .then(pl.lit("mysqldump"))
-        .when(raw.str.contains(r"/\*[A-Za-z0-9_]+\.[A-Za-z0-9_]+:[0-9]+/[0-9]+\*/"))
-        .then(pl.lit("percona-toolkit"))
-        .otherwise(s)  # the first branch derives from the input, so the output keeps the input's name
-    )
+    return s.str.replace(r"^use [^ ]+$", "use ?").str.replace(r"^call ([^ (]+) ?\(.*$", "call ${1}")
 
 
 def _md5_tail(values: pl.Series) -> pl.Series:
@@ -153,30 +206,15 @@ _PAIR = rf"{_KEY}={_VALUE}"
 _SQLCOMMENTER = rf"/\*[ \t]*{_PAIR}(?:[ \t]*,[ \t]*{_PAIR})*[ \t]*\*/"
 
 
-def _unquote_values(values: pa.Array) -> pa.Array:
-    series = pl.Series(values)
-    encoded = series.filter(series.str.contains("%", literal=True)).unique().to_list()
-    if not encoded:
-        return values
-    decoded = series.replace({v: unquote(v) for v in encoded})
-    return decoded.to_arrow()
+def _unquote(values: pl.Series) -> pl.Series:
+    """URL-decoded values, each distinct encoded text decoded once."""
+    encoded = values.filter(values.str.contains("%", literal=True)).unique().to_list()
+    return values.replace({v: unquote(v) for v in encoded}) if encoded else values
 
 
-def _decode_kv(lists: pl.Series) -> pl.Series:
-    """URL-decode keys and values of a ``list[struct{key, value}]`` Series, once per distinct encoded text."""
-    arr = lists.to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], type=arr.type)
-    if len(arr) == 0:
-        return lists
-    assert isinstance(arr, pa.ListArray | pa.LargeListArray)
-    entries = arr.values  # every child, also those outside a sliced window: offsets still point into it
-    fields = [_unquote_values(entries.field(i)) for i in range(entries.type.num_fields)]
-    names = [entries.type.field(i).name for i in range(entries.type.num_fields)]
-    inner = pa.StructArray.from_arrays(fields, names=names)
-    mask = arr.is_null() if arr.null_count else None
-    rebuilt = type(arr).from_arrays(arr.offsets, inner, mask=mask)
-    return pl.Series(lists.name, rebuilt).cast(KV)
+def _last_comment(statements: pl.Series) -> pl.Series:
+    """The last sqlcommenter comment of each statement (null where there is none)."""
+    return statements.str.extract_all(_SQLCOMMENTER).list.last()
 
 
 def comment_tags(expr: pl.Expr) -> pl.Expr:
@@ -185,18 +223,26 @@ def comment_tags(expr: pl.Expr) -> pl.Expr:
     ``/*db_driver='go-sql-driver%2Fmysql',traceparent='00-...-01'*/`` ->
     ``[{db_driver, go-sql-driver/mysql}, {traceparent, 00-...-01}]``. Null where there is no such comment.
     """
-    comment = expr.cast(pl.String).str.extract_all(_SQLCOMMENTER).list.last()
-    pairs = comment.str.extract_all(_PAIR)
-    tags = pairs.list.eval(
-        pl.struct(
-            pl.element().str.extract(rf"^({_KEY})=", 1).alias("key"),
-            pl.element()
-            .str.extract(rf"^{_KEY}='((?s:.*))'$", 1)
-            .str.replace_all(r"\\(.)", "${1}")
-            .alias("value"),
-        )
+    return expr.cast(pl.String).map_batches(_comment_tags, return_dtype=KV, is_elementwise=True)
+
+
+def _comment_tags(statements: pl.Series, comment: pl.Series | None = None) -> pl.Series:
+    """:func:`comment_tags` of a Series: the pairs of all comments are read as one flat column, and the
+    lists rebuilt from their lengths. ``comment``: the :func:`_last_comment` when already known."""
+    pairs = (_last_comment(statements) if comment is None else comment).str.extract_all(_PAIR)
+    flat = pairs.explode().drop_nulls()  # an empty or null list explodes to one null
+    kv = flat.str.split_exact("=", 1).struct.unnest()  # a key has no "=", a value is quoted
+    value = kv["field_1"].str.strip_prefix("'").str.strip_suffix("'")
+    if value.str.contains("\\", literal=True).any():
+        value = value.str.replace_all(r"\\(.)", "${1}")
+    entries = pa.StructArray.from_arrays(
+        [_unquote(kv["field_0"]).to_arrow(), _unquote(value).to_arrow()], names=["key", "value"]
     )
-    return tags.map_batches(_decode_kv, return_dtype=KV, is_elementwise=True)
+    offsets = np.zeros(len(pairs) + 1, dtype=np.int32)
+    np.cumsum(pairs.list.len().fill_null(0).to_numpy(), out=offsets[1:])
+    mask = pairs.is_null().to_arrow() if pairs.null_count() else None
+    lists = pa.ListArray.from_arrays(pa.array(offsets), entries, mask=mask)
+    return pl.Series(statements.name, lists).cast(KV)
 
 
 # W3C traceparent `00-<trace>-<span>-<flags>` as the whole value of a sqlcommenter tag
@@ -213,9 +259,11 @@ def statement_columns(df: pl.DataFrame, dialect: Dialect = "mysql") -> pl.DataFr
     """
     from parsers import ids
 
+    statement = df["statement"].cast(pl.String)
+    comment = _last_comment(statement)
     out = df.with_columns(
-        comment_tags=comment_tags(pl.col("statement")),
-        fingerprint=fingerprint(pl.col("statement"), dialect=dialect),
+        _comment_tags(statement, comment).alias("comment_tags"),
+        _fingerprints(statement, dialect, comment).alias("fingerprint"),
     )
     out = out.with_columns(
         traceparent=pl.col("comment_tags")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from parsers import schema
+from parsers import carry, schema
 from parsers.base import ParseContext, Parser, ParseResult
 from pipeline import reader
 from pipeline.discover import InputFile, choose, resolve_format
@@ -101,12 +101,14 @@ def parse_chunks(
     """Parse a file's chunks, ``workers`` at a time; yield ``(lines in chunk, result)`` in file order.
 
     polars and DuckDB release the GIL while they work, so threads use every core. At most ``workers + 1``
-    chunks are in flight, which keeps memory bounded by the chunk size whatever the file size.
+    chunks are in flight, which keeps memory bounded by the chunk size whatever the file size. Each result
+    gets the state the chunks before it left (:mod:`parsers.carry`) as it is yielded, in file order.
     """
     chunks = reader.iter_records(path, parser.record_start, block_bytes)
+    state: dict[str, object] = {}
     if workers <= 1:
         for chunk in chunks:
-            yield len(chunk.lines), parser.parse(chunk.lines, context(chunk.first_line))
+            yield len(chunk.lines), carry.apply(parser.parse(chunk.lines, context(chunk.first_line)), state)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[int, Future[ParseResult]]] = deque()
@@ -116,10 +118,10 @@ def parse_chunks(
             )
             if len(pending) > workers:
                 n, future = pending.popleft()
-                yield n, future.result()
+                yield n, carry.apply(future.result(), state)
         while pending:
             n, future = pending.popleft()
-            yield n, future.result()
+            yield n, carry.apply(future.result(), state)
 
 
 def ingest_file(file: InputFile, writers: _Writers, parsers: Mapping[str, Parser] | None = None) -> FileStats:

@@ -32,9 +32,9 @@ def _open(path: Path) -> pa.NativeFile:
     return pa.input_stream(str(path), compression=compression_of(path))
 
 
-def _decode(block: bytes) -> str:
+def _decode(block: bytes | memoryview) -> str:
     # Real logs contain latin-1 and cut multi-byte sequences: keep the line, mark the bad bytes.
-    return block.decode("utf-8", errors="replace")
+    return str(block, "utf-8", errors="replace")
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -42,7 +42,7 @@ _BOM = b"\xef\xbb\xbf"
 
 def _split(text: str) -> pl.Series:
     lines = pl.Series("line", [text]).str.split("\n").explode()
-    return lines.str.strip_suffix("\r")
+    return lines.str.strip_suffix("\r") if "\r" in text else lines
 
 
 def read_head(path: Path, max_lines: int = 64, max_bytes: int = 256 * 1024) -> list[str]:
@@ -72,7 +72,7 @@ def iter_chunks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[Chunk]:
                 pending = data
                 continue
             pending = data[cut + 1 :]
-            lines = _split(_decode(data[:cut]))
+            lines = _split(_decode(memoryview(data)[:cut]))
             yield Chunk(next_line, lines)
             next_line += len(lines)
     if pending:
@@ -80,39 +80,49 @@ def iter_chunks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[Chunk]:
         yield Chunk(next_line, lines)
 
 
-def iter_records(path: Path, record_start: object, block_bytes: int = BLOCK_BYTES) -> Iterator[Chunk]:
+def iter_records(
+    path: Path, record_start: object, block_bytes: int = BLOCK_BYTES, hold_bytes: int = BLOCK_BYTES
+) -> Iterator[Chunk]:
     """Chunks cut at record boundaries, so a multi-line record never straddles two chunks.
 
     ``record_start`` is the parser's ``record_start`` function (lines -> bool mask, or None when every line
-    is a record). It sees each block with the previous block's last line in front (one line of context).
-    Lines after the last record start are held back (as a list of pieces, never re-concatenated) and lead
-    the next chunk; a parser whose only record start is line 1 (a whole JSON document) gets the whole file.
+    is a record). Lines after the last record start are held back (as a list of pieces, never re-concatenated)
+    and lead the next chunk; a parser whose only record start is line 1 (a whole JSON document) gets the whole
+    file. ``record_start`` sees each block with the held-back lines in front, so it can keep together entries
+    that belong together although other lines come between them (PostgreSQL's statement and its duration);
+    once more than ``hold_bytes`` are held it sees only the last of them, which bounds the work and the chunk.
     """
     parts: list[pl.Series] = []
     parts_first = 1
-    previous: str | None = None
+    held = 0  # bytes in parts
     for chunk in iter_chunks(path, block_bytes):
         lines = chunk.lines
         if not callable(record_start):
             yield chunk
             continue
-        context = lines if previous is None else pl.concat([pl.Series([previous], dtype=pl.String), lines])
+        before = parts if held <= hold_bytes else [parts[-1].tail(1)] if parts else []
+        context = pl.concat([*before, lines]) if before else lines
         mask = record_start(context)
-        if mask is None:
+        if mask is None and not parts:
             yield chunk
             continue
-        if previous is not None:
-            mask = mask.slice(1)
-        previous = lines[-1] if len(lines) else previous
+        n_before = len(context) - len(lines)
+        mask = pl.repeat(True, len(lines), eager=True) if mask is None else mask.slice(n_before)
         starts = mask.arg_true()
         cut = int(starts[-1]) if len(starts) else -1
         if cut < 0 or (cut == 0 and not parts):
             if not parts:
                 parts_first = chunk.first_line
             parts.append(lines)
+            held += _bytes(lines)
             continue
         head = [*parts, lines.slice(0, cut)] if cut else parts
         yield Chunk(parts_first, pl.concat(head) if len(head) > 1 else head[0])
         parts, parts_first = [lines.slice(cut)], chunk.first_line + cut
+        held = _bytes(parts[0])
     if parts:
         yield Chunk(parts_first, pl.concat(parts) if len(parts) > 1 else parts[0])
+
+
+def _bytes(lines: pl.Series) -> int:
+    return int(lines.str.len_bytes().sum() or 0) + len(lines)

@@ -106,3 +106,25 @@ def test_record_start_sees_the_previous_line_across_blocks(tmp_path: Path) -> No
     assert sum(len(c.lines) for c in chunks) == 2000
     for c in chunks:
         assert c.lines[0] in ("A", "B") and not (c.lines[0] == "B" and c.first_line % 5 == 2)
+
+
+def _inside_pairs(lines: pl.Series) -> pl.Series:
+    """Every line starts a record except those after an "open" up to its "close" (or the end of the lines)."""
+    opened, closed = ((pl.col("l") == w).cast(pl.Int32).cum_sum() for w in ("open", "close"))
+    df = lines.to_frame("l").with_columns(depth=opened - closed)
+    return df.select(~((pl.col("depth") > 0) | (pl.col("l") == "close")))["depth"]
+
+
+def test_record_start_sees_every_line_held_back_since_the_last_cut(tmp_path: Path) -> None:
+    # PostgreSQL's statement and its duration come with other lines between them: a pair must stay in one
+    # chunk however small the blocks, so record_start must see the open line although it was read blocks ago
+    path = tmp_path / "x.log"
+    path.write_text("x\nopen\nx\nx\nx\nclose\n" * 50)
+    for block in (3, 7, 13, 40):
+        chunks = list(reader.iter_records(path, _inside_pairs, block_bytes=block))
+        assert sum(len(c.lines) for c in chunks) == 300
+        for c in chunks:
+            assert (c.lines == "open").sum() == (c.lines == "close").sum(), (block, c.first_line)
+    # past hold_bytes held, only the last held line is shown: bounded work, and a pair may be split
+    chunks = list(reader.iter_records(path, _inside_pairs, block_bytes=3, hold_bytes=0))
+    assert any((c.lines == "open").sum() != (c.lines == "close").sum() for c in chunks)

@@ -357,3 +357,44 @@ def test_fingerprint_is_the_shared_one() -> None:
     [row] = rows(parse(SAMPLE_ENTRY))
     again = pl.select(sqltext.fingerprint(pl.lit(UPDATE))).item()
     assert row["fingerprint"] == again
+
+
+def _percona_entry(i: int) -> list[str]:
+    """A Percona Server entry whose header lines vary the way real ones do, now and then."""
+    qc = "# QC_Hit: No  Full_scan: Yes  Full_join: No  Tmp_table: No  Tmp_table_on_disk: No"
+    odd = {
+        3: qc + "  ",  # blanks at the end of the line stay in the last value
+        5: qc.replace("Full_scan: Yes", "Full_scan: Yes please"),  # a value with a blank in it
+        7: qc.replace("Full_join: No", "Full_join:"),  # a key without a value
+        9: qc.replace("  Tmp_table:", " x,Tmp_table:"),  # a key glued to other text
+        13: qc.replace("Full_scan: Yes", "Full_scan: Yes:"),  # a value that ends like a key
+    }
+    return [
+        f"# Time: 2026-11-17T14:32:{i:02d}.000000Z",
+        f"# User@Host: app[app] @ host{i % 3} [10.0.0.{i}]  Id: {100 + i}",
+        "# Thread_id: 7  Schema: shop  Last_errno: 0  Killed: 0",
+        f"# Query_time: 0.{i:06d}  Lock_time: 0.000010  Rows_sent: {i}  Rows_examined: {2 * i}",
+        f"# Bytes_sent: {i}  Tmp_tables: 0  Tmp_disk_tables: 0  Tmp_table_sizes: 0",
+        odd.get(i, qc),
+        f"SELECT {i} FROM t;",
+    ]
+
+
+def test_lines_read_by_template_read_as_lines_read_one_entry_at_a_time() -> None:
+    """Many lines of one kind are read by position (a template); an entry alone is read token by token or,
+    where tokens could differ, by regex. The records must be the same."""
+    entries = [_percona_entry(i) for i in range(40)]
+    entries[11][3] = "# Query_time: 1  Lock_time:  Rows_sent: 1  Rows_examined: 2"  # a column key, no value
+    together = rows(parse([line for e in entries for line in e]))
+    alone = [rows(parse(e))[0] for e in entries]
+    assert len(together) == 40
+    for a, b in zip(together, alone, strict=True):
+        assert {k: v for k, v in a.items() if k != "source_line"} == {
+            k: v for k, v in b.items() if k != "source_line"
+        }
+    assert together[3]["attributes"]["Tmp_table_on_disk"] == "No  "
+    assert together[5]["attributes"]["Full_scan"] == "Yes please"
+    assert together[7]["attributes"]["Full_join"] == ""
+    assert together[9]["attributes"]["Tmp_table"] == "No"
+    assert (together[11]["lock_ms"], together[11]["rows_sent"]) == (None, 1)  # as the regexes read it
+    assert (together[13]["attributes"]["Full_scan"], together[13]["attributes"]["Yes"]) == ("", "")

@@ -87,6 +87,7 @@ PT_CASES = [
     ("use `foo`", "use ?"),
     ("administrator command: Init DB", "administrator command: Init DB"),
     ("SELECT /*!40001 SQL_NO_CACHE */ * FROM `film`", "mysqldump"),
+    ("REPLACE INTO `db`.`checksums` /*checksum.pl:12/34*/ SELECT 1", "percona-toolkit"),
 ]
 
 
@@ -213,3 +214,31 @@ def test_comment_tags_works_on_a_sliced_frame() -> None:
         {"db_driver": "go-sql-driver/mysql", "route": "/inventory/reserve", "traceparent": TRACEPARENT},
         {"route": "/a"},
     ]
+
+
+TRACE = "/*traceparent='00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'*/"
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "postgresql"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"UPDATE t SET a = 'x' WHERE id = 1 {TRACE}",
+        f"SELECT 'it''s' {TRACE};",
+        f"SELECT 'open {TRACE} still open'",  # the comment is inside a string: kept
+        f'SELECT "a\'" {TRACE}',
+        f"SELECT 'a\\'' {TRACE}",
+        f"SELECT 1 /* other */ {TRACE}",
+        f"SELECT 1 {TRACE} -- tail",
+        f"SELECT 1 {TRACE} FOR UPDATE",
+        "SELECT 1 /*k='a*/b'*/",  # the comment ends at the first */ whatever the quotes in it
+        f"SELECT `a'b` {TRACE}",
+        f"SELECT 1 # note\n{TRACE}",
+    ],
+)
+def test_the_quick_trace_comment_cut_strips_as_the_regex_does(
+    statement: str, dialect: sqltext.Dialect
+) -> None:
+    s = pl.Series([statement, None])
+    regex = s.str.replace_all(sqltext._strip_pattern(dialect), "${1}")
+    assert sqltext._strip_commented(s, dialect, None).to_list() == regex.to_list()
