@@ -6,7 +6,12 @@ Accepted documents (pretty-printed whole files, or one per line):
 - a single trace ``{"traceID": ..., "spans": [...], "processes": {"p1": {...}}}``;
 - spans with an embedded ``process`` (Elasticsearch documents, the anonymizer's arrays of spans, one span per
   line), and the domain model (``traceId``/``spanId`` in base64, ``"startTime": "2017-01-26T16:46:31-05:00"``,
-  ``"duration": "5000ns"``, ``vStr``/``vInt64`` typed tags).
+  ``"duration": "5000ns"``, ``vStr``/``vInt64`` typed tags);
+- Cassandra span rows: Jaeger's storage model (``TraceID`` in base64, ``SpanID``/``ParentID`` as decimal
+  bigints, ``Tags`` typed as ``value_string``/``value_long``/..., ``Refs``, ``Process``) and cqlsh's
+  ``SELECT JSON * FROM traces`` rows (the same in snake_case, blobs as ``0x`` hex).
+
+A span's references other than its parent (the first CHILD_OF) become links with ``jaeger.ref_type``.
 
 How it works: DuckDB decodes every document with one explicit structure (every scalar as text), lists its
 traces and spans, resolves each span's process through ``processID`` and renders tags; polars normalizes IDs,
@@ -16,6 +21,7 @@ times, kind, status and the well-known tags. One output row per span.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import polars as pl
 
@@ -64,6 +70,29 @@ _DOMAIN = {
     "references": [{"refType": "VARCHAR", "traceId": "VARCHAR", "spanId": "VARCHAR"}],
 }
 _TRACE = {"spans": ["JSON"], "processes": _PROCESS_SQL}
+# Cassandra span rows: Jaeger's storage model as its Go code writes it (PascalCase, base64 trace IDs) and as
+# cqlsh's SELECT JSON writes the `traces` table (snake_case, blobs as 0x hex). Tags are typed (value_string,
+# value_long, ...); span IDs are bigints (decimal, maybe negative); times and durations are microseconds.
+_TYPED = ("value_string", "value_bool", "value_long", "value_double", "value_binary")
+_DBMODEL_TAG = {"Key": "VARCHAR", "ValueType": "VARCHAR", **dict.fromkeys(_TYPED, "VARCHAR")}
+_DBMODEL = {
+    **dict.fromkeys(("TraceID", "SpanID", "ParentID", "OperationName", "StartTime", "Duration"), "VARCHAR"),
+    "Tags": [_DBMODEL_TAG],
+    "Logs": [{"Timestamp": "VARCHAR", "Fields": [_DBMODEL_TAG]}],
+    "Refs": [{"RefType": "VARCHAR", "TraceID": "VARCHAR", "SpanID": "VARCHAR"}],
+    "Process": {"ServiceName": "VARCHAR", "Tags": [_DBMODEL_TAG]},
+    "ServiceName": "VARCHAR",
+}
+_CQL_TAG = {"key": "VARCHAR", "value_type": "VARCHAR", **dict.fromkeys(_TYPED, "VARCHAR")}
+_CQL = {
+    **dict.fromkeys(
+        ("trace_id", "span_id", "parent_id", "operation_name", "start_time", "duration"), "VARCHAR"
+    ),
+    "tags": [_CQL_TAG],
+    "logs": [{"ts": "VARCHAR", "fields": [_CQL_TAG]}],
+    "refs": [{"ref_type": "VARCHAR", "trace_id": "VARCHAR", "span_id": "VARCHAR"}],
+    "process": {"service_name": "VARCHAR", "tags": [_CQL_TAG]},
+}
 
 
 def _compact(structure: object) -> str:
@@ -76,12 +105,28 @@ def _tags(list_sql: str) -> str:
     return f"coalesce(list_transform({list_sql}, lambda t: {{'key': t.key, 'value': {value}}}), [])"
 
 
+def _typed_tags(list_sql: str) -> str:
+    """SQL: Cassandra's typed tags (``value_string``, ``value_long``, ...) as ``{key, value}`` text."""
+    value = f"coalesce({', '.join(f't.{v}' for v in _TYPED)})"
+    return f"coalesce(list_transform({list_sql}, lambda t: {{'key': t.key, 'value': {value}}}), [])"
+
+
+def _by_shape(storage_model: str, cql: str) -> str:
+    return f"CASE WHEN cs.TraceID IS NOT NULL THEN {storage_model} ELSE {cql} END"
+
+
+def _logs(list_sql: str, time: str, fields: str, tags: Callable[[str], str]) -> str:
+    return f"list_transform({list_sql}, lambda l: {{'time': l.{time}, 'fields': {tags(f'l.{fields}')}}})"
+
+
+def _decimal_id(sql: str) -> str:
+    """SQL: a Cassandra bigint span ID (``255``, ``-2``) as hex (``ff``, ``fffffffffffffffe``)."""
+    return f"coalesce(lower(to_hex(try_cast({sql} AS BIGINT))), {sql})"
+
+
 def _pick(list_sql: str, *keys: str) -> str:
     picks = [f"list_filter({list_sql}, lambda kv: kv.key = '{k}')[1].value" for k in keys]
     return picks[0] if len(picks) == 1 else f"coalesce({', '.join(picks)})"
-
-
-_FOLLOWS = "[{'key': 'jaeger.ref_type', 'value': 'FOLLOWS_FROM'}]"
 
 
 def _refs(kind_sql: str, span: str = "sp") -> str:
@@ -89,7 +134,22 @@ def _refs(kind_sql: str, span: str = "sp") -> str:
     return f"list_filter({span}.references, lambda r: coalesce(r.refType, 'CHILD_OF') = '{kind_sql}')"
 
 
+def _cass_refs(kind_sql: str) -> str:
+    # Cassandra writes child-of / follows-from
+    return f"list_filter(cr.refs, lambda r: upper(replace(r.ref_type, '-', '_')) = '{kind_sql}')"
+
+
+def _links(refs_sql: str, trace: str, span: str, kind_sql: str, id_sql: str = "{0}") -> str:
+    attributes = f"[{{'key': 'jaeger.ref_type', 'value': '{kind_sql}'}}]"
+    span_id = id_sql.format(f"r.{span}")
+    body = f"{{'traceId': r.{trace}, 'spanId': {span_id}, 'attributes': {attributes}}}"
+    return f"coalesce(list_transform({refs_sql}, lambda r: {body}), [])"
+
+
 # One row per span. Composed from the constants above only: no input text ever becomes SQL.
+# A span's references other than its parent (the first CHILD_OF) become links, as Jaeger's OTLP translator
+# does. `cr` is a Cassandra row in either shape (cs: Jaeger's storage model, cq: cqlsh's JSON).
+_CASS = "cr.trace IS NOT NULL"
 _SPANS_SQL = f"""
 WITH docs AS (
     SELECT line_no, try(text::JSON) AS j FROM src
@@ -112,43 +172,77 @@ WITH docs AS (
     FROM traces
 ), decoded AS (
     SELECT line_no, processes, try(json_transform(s, '{_compact(_SPAN)}')) AS sp,
-           try(json_transform(s, '{_compact(_DOMAIN)}')) AS dm
+           try(json_transform(s, '{_compact(_DOMAIN)}')) AS dm,
+           try(json_transform(s, '{_compact(_DBMODEL)}')) AS cs,
+           try(json_transform(s, '{_compact(_CQL)}')) AS cq
     FROM spans
     WHERE json_type(s) = 'OBJECT'
 ), resolved AS (
-    SELECT line_no, sp, dm, coalesce(sp.process, processes[sp.processID]) AS proc, {_tags("sp.tags")} AS attrs
+    SELECT line_no, sp, dm, coalesce(sp.process, processes[sp.processID]) AS proc,
+           {_tags("sp.tags")} AS attrs,
+           {{
+               'trace': coalesce(cs.TraceID, cq.trace_id),
+               'span': coalesce(cs.SpanID, cq.span_id),
+               'parent': nullif(coalesce(cs.ParentID, cq.parent_id), '0'),
+               'service': coalesce(cs.Process.ServiceName, cs.ServiceName, cq.process.service_name),
+               'name': coalesce(cs.OperationName, cq.operation_name),
+               'start': coalesce(cs.StartTime, cq.start_time),
+               'duration': coalesce(cs.Duration, cq.duration),
+               'tags': {_by_shape(_typed_tags("cs.Tags"), _typed_tags("cq.tags"))},
+               'process_tags': {_by_shape(_typed_tags("cs.Process.Tags"), _typed_tags("cq.process.tags"))},
+               'logs': {
+    _by_shape(
+        _logs("cs.Logs", "Timestamp", "Fields", _typed_tags), _logs("cq.logs", "ts", "fields", _typed_tags)
+    )
+},
+               'refs': CASE WHEN cs.TraceID IS NOT NULL
+                   THEN list_transform(cs.Refs, lambda r: {{'ref_type': r.RefType, 'trace_id': r.TraceID,
+                                                            'span_id': r.SpanID}})
+                   ELSE cq.refs END
+           }} AS cr
     FROM decoded
     WHERE sp IS NOT NULL
-)
+), unified AS (
 SELECT line_no,
-       coalesce(sp.traceID, dm.traceId) AS trace_raw,
-       coalesce(sp.spanID, dm.spanId) AS span_raw,
-       coalesce({_refs("CHILD_OF")}[1].spanID, {_refs("CHILD_OF", "dm")}[1].spanId, sp.parentSpanID,
-                {_refs("FOLLOWS_FROM")}[1].spanID, {_refs("FOLLOWS_FROM", "dm")}[1].spanId) AS parent_raw,
-       proc.serviceName AS service,
-       sp.operationName AS name,
-       {_pick("attrs", "span.kind")} AS kind_raw,
-       sp.startTime AS start_raw,
-       sp.duration AS duration_raw,
-       {_pick("attrs", "error")} AS error_raw,
-       {_pick("attrs", "otel.status_code")} AS otel_status,
-       {_pick("attrs", "otel.status_description", "error.message")} AS status_message,
-       {_pick("attrs", "http.response.status_code", "http.status_code")} AS http_raw,
-       {_pick("attrs", "db.system", "db.system.name")} AS db_system,
-       {_pick("attrs", "db.statement", "db.query.text")} AS db_statement,
-       attrs AS attributes,
-       {_tags("proc.tags")} AS resource_attributes,
-       coalesce(list_transform(sp.logs, lambda l: {{'time': l.timestamp, 'fields': {_tags("l.fields")}}}), [])
-           AS logs_raw,
-       list_concat(
-           coalesce(list_transform({_refs("FOLLOWS_FROM")}, lambda r: {{
-               'traceId': r.traceID, 'spanId': r.spanID, 'attributes': {_FOLLOWS}
-           }}), []),
-           coalesce(list_transform({_refs("FOLLOWS_FROM", "dm")}, lambda r: {{
-               'traceId': r.traceId, 'spanId': r.spanId, 'attributes': {_FOLLOWS}
-           }}), [])
-       ) AS links_raw
+       coalesce(sp.traceID, dm.traceId, cr.trace) AS trace_raw,
+       coalesce(sp.spanID, dm.spanId, {_decimal_id("cr.span")}) AS span_raw,
+       CASE WHEN {_CASS} THEN coalesce({_decimal_id(_cass_refs("CHILD_OF") + "[1].span_id")},
+                                       {_decimal_id("cr.parent")},
+                                       {_decimal_id(_cass_refs("FOLLOWS_FROM") + "[1].span_id")})
+            ELSE coalesce({_refs("CHILD_OF")}[1].spanID, {_refs("CHILD_OF", "dm")}[1].spanId, sp.parentSpanID,
+                          {_refs("FOLLOWS_FROM")}[1].spanID, {_refs("FOLLOWS_FROM", "dm")}[1].spanId)
+       END AS parent_raw,
+       CASE WHEN {_CASS} THEN cr.service ELSE proc.serviceName END AS service,
+       CASE WHEN {_CASS} THEN cr.name ELSE sp.operationName END AS name,
+       CASE WHEN {_CASS} THEN cr.start ELSE sp.startTime END AS start_raw,
+       CASE WHEN {_CASS} THEN cr.duration ELSE sp.duration END AS duration_raw,
+       CASE WHEN {_CASS} THEN cr.tags ELSE attrs END AS attributes,
+       CASE WHEN {_CASS} THEN cr.process_tags ELSE {_tags("proc.tags")} END AS resource_attributes,
+       CASE WHEN {_CASS} THEN coalesce(cr.logs, [])
+            ELSE coalesce({_logs("sp.logs", "timestamp", "fields", _tags)}, [])
+       END AS logs_raw,
+       CASE WHEN {_CASS} THEN list_concat(
+           {_links(_cass_refs("FOLLOWS_FROM"), "trace_id", "span_id", "FOLLOWS_FROM", _decimal_id("{0}"))},
+           {_links(_cass_refs("CHILD_OF") + "[2:]", "trace_id", "span_id", "CHILD_OF", _decimal_id("{0}"))})
+       ELSE list_concat(
+           {_links(_refs("FOLLOWS_FROM"), "traceID", "spanID", "FOLLOWS_FROM")},
+           {_links(_refs("FOLLOWS_FROM", "dm"), "traceId", "spanId", "FOLLOWS_FROM")},
+           {_links(_refs("CHILD_OF") + "[2:]", "traceID", "spanID", "CHILD_OF")},
+           {_links(_refs("CHILD_OF", "dm") + "[2:]", "traceId", "spanId", "CHILD_OF")})
+       END AS links_raw
 FROM resolved
+)
+SELECT line_no, trace_raw, span_raw, parent_raw, service, name,
+       {_pick("attributes", "span.kind")} AS kind_raw,
+       start_raw, duration_raw,
+       {_pick("attributes", "error")} AS error_raw,
+       {_pick("attributes", "otel.status_code")} AS otel_status,
+       {_pick("attributes", "otel.status_description", "error.message")} AS status_message,
+       {_pick("attributes", "http.response.status_code", "http.status_code")} AS http_raw,
+       {_pick("attributes", "db.system", "db.system.name")} AS db_system,
+       {_pick("attributes", "db.statement", "db.query.text")} AS db_statement,
+       attributes, resource_attributes, logs_raw, links_raw
+FROM unified
 """
 
 # --- normalization (polars) ---------------------------------------------------------------------------------
@@ -272,6 +366,10 @@ def _reason() -> pl.Expr:
 # --- the parser contract ------------------------------------------------------------------------------------
 
 
+_ID_KEYS = (("traceID", "spanID"), ("traceId", "spanId"), ("TraceID", "SpanID"))
+_JAEGER_KEYS = ("operationName", "processes", "processID", "references", "OperationName")
+
+
 def sniff(head: list[str]) -> float:
     """High for Jaeger traces (``traceID`` + ``spanID``/``spans`` + ``operationName`` or ``processes``)."""
     text = "\n".join(line for line in head if line.strip())
@@ -279,9 +377,10 @@ def sniff(head: list[str]) -> float:
         return 0.0
     if '"resourceSpans"' in text or '"batches"' in text:
         return 0.0
-    ids = ('"traceID"' in text and '"spanID"' in text) or ('"traceId"' in text and '"spanId"' in text)
-    jaeger = any(k in text for k in ('"operationName"', '"processes"', '"processID"', '"references"'))
-    if ids and jaeger:
+    ids = any(f'"{t}"' in text and f'"{s}"' in text for t, s in _ID_KEYS)
+    jaeger = any(f'"{k}"' in text for k in _JAEGER_KEYS)
+    cql_row = all(f'"{k}"' in text for k in ("trace_id", "span_id", "operation_name", "start_time"))
+    if (ids and jaeger) or cql_row:
         return 0.9
     return 0.5 if '"traceID"' in text and '"spans"' in text else 0.0
 

@@ -217,3 +217,86 @@ def test_module_contract() -> None:
     records, rejects, _ = parse([jaeger_json.example])
     assert records.height == 1 and rejects.is_empty()
     assert jaeger_json.sniff([jaeger_json.example]) >= 0.9
+
+
+# --- Cassandra span rows ------------------------------------------------------------------------------------
+
+CASSANDRA = "jaeger/internal/storage/v2/cassandra/tracestore/fixtures/"
+
+
+@pytest.mark.corpus
+def test_cassandra_storage_row_reads_as_its_otlp_twin() -> None:
+    """Jaeger's own fixtures hold the same span as a Cassandra row and as OTLP JSON: the OTLP file, read with
+    the json module alone, gives the expected values."""
+    path = corpus(CASSANDRA + "cas_01.json")
+    otlp = json.loads(corpus(CASSANDRA + "otel_traces_01.json").read_text())
+    resource = otlp["resourceSpans"][0]["resource"]
+    twin = otlp["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    records, rejects, _ = parse(path.read_text().splitlines())
+    assert rejects.is_empty()
+    [row] = records.to_dicts()
+    expected_service = next(
+        a["value"]["stringValue"] for a in resource["attributes"] if a["key"] == "service.name"
+    )
+    assert (row["trace_id"], row["span_id"], row["parent_span_id"]) == (
+        twin["traceId"],
+        twin["spanId"],
+        twin["parentSpanId"],
+    )
+    assert (row["service"], row["name"]) == (expected_service, twin["name"])
+    ns = 1_000_000_000
+    assert row["start_ts"].timestamp() * ns == pytest.approx(int(twin["startTimeUnixNano"]), abs=1000)
+    assert row["end_ts"].timestamp() * ns == pytest.approx(int(twin["endTimeUnixNano"]), abs=1000)
+    assert (row["status"], row["status_message"]) == ("ERROR", twin["status"]["message"])  # code 2 = error
+    assert [(lk["trace_id"], lk["span_id"]) for lk in row["links"]] == [
+        (lk["traceId"], lk["spanId"]) for lk in twin["links"]
+    ]
+    assert [e["name"] for e in row["events"]] == [e.get("name") for e in twin["events"]]
+    assert attrs(row)["peer.service"] == "service-y" and attrs(row)["peer.ipv4"] == "23456"
+    assert dict(row["resource_attributes"])["sdk.version"] == "1.2.1"
+
+
+def test_cqlsh_json_rows_with_hex_blobs_and_negative_span_ids() -> None:
+    """cqlsh's SELECT JSON * FROM traces: snake_case columns, blobs as 0x hex, span IDs as signed bigints."""
+    tag = {"value_type": "string", "value_bool": None, "value_long": None, "value_double": None}
+    row = {
+        "trace_id": "0x4bf92f3577b34da6a3ce929d0e0e4736",
+        "span_id": -2,
+        "span_hash": 0,
+        "duration": 2500,
+        "flags": 1,
+        "logs": [],
+        "operation_name": "SELECT stock",
+        "parent_id": 255,
+        "process": {"service_name": "inventory", "tags": []},
+        "refs": [
+            {"ref_type": "child-of", "trace_id": "0x4bf92f3577b34da6a3ce929d0e0e4736", "span_id": 255},
+            {"ref_type": "child-of", "trace_id": "0x00000000000000000000000000000abc", "span_id": 7},
+        ],
+        "start_time": 1794925925010000,
+        "tags": [
+            {**tag, "key": "span.kind", "value_string": "client"},
+            {**tag, "key": "db.system", "value_string": "mysql"},
+            {**tag, "key": "rows", "value_type": "int64", "value_string": None, "value_long": 3},
+        ],
+    }
+    lines = [json.dumps(row), json.dumps({**row, "span_id": 16, "refs": [], "parent_id": 0})]
+    assert jaeger_json.sniff(lines) >= 0.9
+    records, rejects, _ = parse(lines)
+    assert rejects.is_empty()
+    first, second = records.to_dicts()
+    assert (first["trace_id"], first["span_id"]) == ("4bf92f3577b34da6a3ce929d0e0e4736", "fffffffffffffffe")
+    assert first["parent_span_id"] == "00000000000000ff"
+    # the second CHILD_OF reference (another trace) is a link, as in Jaeger's own OTLP translation
+    assert [(lk["trace_id"], lk["span_id"], dict(lk["attributes"])) for lk in first["links"]] == [
+        ("00000000000000000000000000000abc", "0000000000000007", {"jaeger.ref_type": "CHILD_OF"})
+    ]
+    assert (first["kind"], first["service"], first["db_system"], attrs(first)["rows"]) == (
+        "CLIENT",
+        "inventory",
+        "mysql",
+        "3",
+    )
+    assert first["start_ts"] == datetime(2026, 11, 17, 14, 32, 5, 10000, tzinfo=UTC)
+    assert first["duration_ms"] == 2.5
+    assert (second["span_id"], second["parent_span_id"]) == ("0000000000000010", None)  # 0: no parent
