@@ -14,7 +14,9 @@ module does the rest, columnar:
    grouping (a Spring stack trace, each frame its own wrapper record) works as in a plain file; its
    ``source_line`` (an index into the logical lines) is mapped back to the wrapper file's line. Inner records
    that were rejected only for having no timestamp are read again with the wrapper time put in
-   (:data:`_INJECT`). ``format`` becomes ``<wrapper>+<inner>``; the stream goes into ``attributes``.
+   (:data:`_INJECT`). ``format`` becomes ``<wrapper>+<inner>``; the stream and the wrapper's own pairs
+   (``attrs``; a key the record has already keeps the record's value) go into ``attributes``, and the
+   wrapper's service ``label`` names the service of records that do not name theirs.
 
 Line accounting stays in outer lines: a logical line made of ``n`` pieces counts ``n`` lines, on the side
 (records, rejects, skipped) where the inner parser put the logical line's record.
@@ -29,7 +31,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from parsers import base, schema
+from parsers import bags, base, schema
 from parsers.base import ParseContext, Parser, ParseResult
 from parsers.timeparse import ISO_ZONED, parse_timestamps
 
@@ -38,6 +40,8 @@ from parsers.timeparse import ISO_ZONED, parse_timestamps
 #   text (inner text, one piece), stream, partial (bool: the piece continues on the stream's next line),
 #   time (the wrapper's time as text)
 DECODED = ("line_no", "line", "blank", "reason", "text", "stream", "partial", "time")
+# ... and optionally: attrs (the wrapper's own key/value pairs, a map), label (a service name among them)
+OPTIONAL = ("attrs", "label")
 
 WRAPPERS = frozenset({"docker-json", "cri"})
 TEXT = "text"  # the registered generic fallback, if there is one
@@ -134,6 +138,7 @@ def _join_partials(valid: pl.DataFrame) -> pl.DataFrame:
             pl.col("text").str.join(""),
             pl.col("ts").first(),
             pl.len().alias("n"),
+            *(pl.col(c).first() for c in OPTIONAL if c in valid.columns),
         )
         .drop("logical")
         .sort("line_no")
@@ -181,6 +186,35 @@ def _with_stream(records: pa.Table, stream: str | None) -> pa.Table:
     return records.set_column(i, records.schema.field(i), _append_entry(records.column(i), "stream", stream))
 
 
+def _labelled(grp: pl.DataFrame) -> bool:
+    return "label" in grp.columns and grp["label"].is_not_null().any()
+
+
+def _with_wrapper(records: pa.Table, grp: pl.DataFrame, at: np.ndarray, ctx: ParseContext) -> pa.Table:
+    """The wrapper's ``attrs`` appended to each record's attributes (keys the record has keep its value) and
+    its ``label`` as the service of records without one (then ``ctx.service``); ``at``: each record's row in
+    ``grp``."""
+    if records.num_rows == 0:
+        return records
+    if "attrs" in grp.columns and grp["attrs"].is_not_null().any():
+        i = records.schema.get_field_index("attributes")
+        field = records.schema.field(i)
+        bag = bags.merge(records.column(i), grp["attrs"].gather(at).to_arrow(), field.type)
+        records = records.set_column(i, field, bag)
+    if _labelled(grp) or ctx.service is not None:
+        i = records.schema.get_field_index("service")
+        label = (
+            grp["label"].gather(at)
+            if "label" in grp.columns
+            else pl.Series([None] * len(at), dtype=pl.String)
+        )
+        service = pl.select(
+            pl.coalesce(pl.lit(pl.Series(records.column(i))), pl.lit(label), pl.lit(ctx.service, pl.String))
+        ).to_series()
+        records = records.set_column(i, records.schema.field(i), service.to_arrow().cast(pa.string()))
+    return records
+
+
 class _Tally:
     """Outer-line accounting and the pieces of the result, gathered stream by stream."""
 
@@ -202,11 +236,14 @@ def _plain(grp: pl.DataFrame, ctx: ParseContext, wrapper: str, stream: str | Non
     """No inner format: every non-blank logical line is a record at the wrapper time."""
     blank = pl.col("text").is_null() | ~pl.col("text").str.contains("[^ \t\r]")
     empty = grp.filter(blank)
-    recs = grp.filter(~blank).with_columns(
+    recs = grp.with_row_index("row").filter(~blank)
+    recs = recs.with_columns(
         pl.col("text").str.strip_chars_end("\r").alias("message"), pl.lit(stream, pl.String).alias("s")
     )
     attributes = base.kv_arrow(recs, [("stream", pl.col("s"))])
-    tally.records.append(base.finish_logs(recs, attributes, ctx, f"{wrapper}+{PLAIN}"))
+    plain_ctx = ParseContext(ctx.source_file, ctx.first_line, None, ctx.timezone, ctx.year, ctx.options)
+    records = base.finish_logs(recs, attributes, plain_ctx, f"{wrapper}+{PLAIN}")
+    tally.records.append(_with_wrapper(records, grp, recs["row"].cast(pl.Int64).to_numpy(), ctx))
     tally.record_lines += int(recs["n"].sum())
     tally.skipped_lines += int(empty["n"].sum())
 
@@ -241,7 +278,8 @@ def _delegate(
 ) -> None:
     """Run the inner parser on the stream's logical lines and map its output back to the wrapper file."""
     inner_first = 1 if ctx.first_line == 1 else 2  # Spring drops a banner only at a file's first line
-    ictx = ParseContext(ctx.source_file, inner_first, ctx.service, ctx.timezone, ctx.year)
+    # the service: the record's own, else the wrapper's label, else the context's (see _with_wrapper)
+    ictx = ParseContext(ctx.source_file, inner_first, None, ctx.timezone, ctx.year)
     res = parser.parse(grp["text"], ictx)
     rejects = base_frame(res.rejects)
     recovered, done, assumed = _recover(parser, grp, rejects, ictx)
@@ -275,7 +313,9 @@ def _delegate(
 
     lookup = grp["line_no"].cast(pl.Int64).to_numpy()
     fmt = f"{wrapper}+{parser.name}"
-    tally.records.append(_with_stream(_relabel(records, fmt, lookup, inner_first, ctx.first_line), stream))
+    at = records.column("source_line").to_numpy() - inner_first
+    records = _with_stream(_relabel(records, fmt, lookup, inner_first, ctx.first_line), stream)
+    tally.records.append(_with_wrapper(records, grp, at, ctx))
     tally.rejects.append(_relabel(res_rejects, fmt, lookup, inner_first, ctx.first_line))
     tally.record_lines += record_lines
     tally.reject_lines += reject_lines

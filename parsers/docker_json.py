@@ -4,7 +4,11 @@
      "stream":"stdout","time":"2026-11-17T14:32:05.245612345Z"}
 
 Each line is one JSON object (decoded by DuckDB, columnar) whose ``log`` is one line of the container's
-stdout or stderr with its ``\\n``. Docker cuts lines longer than 16 KB into pieces: a ``log`` that does not
+stdout or stderr with its ``\\n``. With ``--log-opt labels=...``, ``env=...`` or ``tag=...`` Docker adds an
+``attrs`` object (``{"com.docker.compose.service":"web","tag":"shop-web-1"}``): its pairs go into the records'
+attributes, and a service label among them (:data:`SERVICE_LABELS`, in that order) names the service of the
+records that do not name theirs (before the config or the directory does: Docker's directory is the
+container ID). Docker cuts lines longer than 16 KB into pieces: a ``log`` that does not
 end with ``\\n`` continues in the stream's next record, and the pieces are joined. The inner lines are then
 read by the registered log parser that recognises them (Spring with its stack traces, JSON, logfmt, nginx,
 ...; see :mod:`parsers.container_common`), or as plain text stamped with Docker's ``time``. ``format`` is
@@ -29,6 +33,24 @@ example = (
 )
 
 
+# attrs keys that name the service, most specific first: Compose, Kubernetes, Swarm, then env variables
+SERVICE_LABELS = (
+    "com.docker.compose.service",
+    "io.kubernetes.container.name",
+    "com.docker.swarm.service.name",
+    "OTEL_SERVICE_NAME",
+    "SERVICE_NAME",
+    "SERVICE",
+)
+_ATTRS = '"MAP(VARCHAR, VARCHAR)"'  # a json_transform structure: a JSON string naming a type
+
+
+def _label_sql() -> str:
+    """SQL: the first service label of a line's ``attrs`` (the keys are constants, quoted as JSON paths)."""
+    paths = ", ".join(f"""json_extract_string(line, '$.attrs."{k}"')""" for k in SERVICE_LABELS)
+    return f"coalesce({paths})"
+
+
 def _decode(lines: pl.Series) -> pl.DataFrame:
     """The wrapper fields of every line (:data:`parsers.container_common.DECODED`)."""
     df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("line_no")
@@ -38,9 +60,12 @@ def _decode(lines: pl.Series) -> pl.DataFrame:
         con.register("lines_in", df.filter(~pl.col("blank")).select("line_no", "line").to_arrow())
         # TRY: an invalid line gives NULL instead of failing the whole query
         fields = con.sql(
-            "SELECT line_no, valid, typ = 'OBJECT' AS obj, v[1] AS log, v[2] AS stream, v[3] AS time FROM ("
+            "SELECT line_no, valid, typ = 'OBJECT' AS obj, v[1] AS log, v[2] AS stream, v[3] AS time, "
+            "attrs, label FROM ("
             "SELECT line_no, json_valid(line) AS valid, try(json_type(line)) AS typ, "
-            "try(json_extract_string(line, ['$.log', '$.stream', '$.time'])) AS v FROM lines_in)"
+            "try(json_extract_string(line, ['$.log', '$.stream', '$.time'])) AS v, "
+            f"try(json_transform(json_extract(line, '$.attrs'), '{_ATTRS}')) AS attrs, "
+            f"try({_label_sql()}) AS label FROM lines_in)"
         ).pl()
     df = df.join(fields.with_columns(pl.col("line_no").cast(pl.UInt32)), on="line_no", how="left")
     log = pl.col("log")
@@ -66,6 +91,8 @@ def _decode(lines: pl.Series) -> pl.DataFrame:
         pl.col("stream"),
         (~complete).alias("partial"),
         pl.col("time"),
+        pl.col("attrs"),
+        pl.col("label"),
     )
 
 

@@ -16,6 +16,9 @@ A config file is TOML::
     service = "order-service"           # optional: else from the records, else the parent directory
     timezone = "Europe/Berlin"          # optional: for zone-less timestamps (default UTC)
     log_line_prefix = "%m [%p] %q%u@%d " # optional, PostgreSQL stderr logs: the server's log_line_prefix
+    envoy_format = '[%START_TIME%] "%REQ(:METHOD)% %REQ(:PATH)%" %RESPONSE_CODE% %REQ(TRACEPARENT)%'
+                                        # optional, Envoy access logs: the proxy's format string or its
+                                        # json_format as a JSON object (implies format = "envoy")
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from pipeline.errors import ConfigError, did_you_mean
 
 DEFAULT_SYMPTOMS = ("upstream service error", "upstream error", "bad gateway", "gateway timeout")
 
-_SOURCE_KEYS = {"path", "format", "service", "timezone", "log_line_prefix"}
-_OPTION_KEYS = ("log_line_prefix",)  # handed to the parser as ParseContext.options
+_SOURCE_KEYS = {"path", "format", "service", "timezone", "log_line_prefix", "envoy_format"}
+_OPTION_KEYS = ("log_line_prefix", "envoy_format")  # handed to the parser as ParseContext.options
 _FORMAT_KEYS = {"name", "pattern", "timestamp_format", "record_start", "description", "example"}
 _TOP_KEYS = {"source", "format", "symptom_patterns", "timezone"}
 
@@ -100,7 +103,11 @@ def load(path: Path) -> Config:
         options = tuple((k, str(raw[k])) for k in _OPTION_KEYS if k in raw)
         if "log_line_prefix" in raw:
             _check_prefix(str(raw["log_line_prefix"]), f"{where} of {path}")
-        sources.append(Source(str(raw["path"]), raw.get("format"), raw.get("service"), tz, options))
+        fmt = raw.get("format")
+        if "envoy_format" in raw:
+            _check_envoy_format(str(raw["envoy_format"]), f"{where} of {path}")
+            fmt = fmt or "envoy"  # the format string says what the file is
+        sources.append(Source(str(raw["path"]), fmt, raw.get("service"), tz, options))
     formats = tuple(_format(i, raw, str(path)) for i, raw in enumerate(data.get("format", [])))
     symptoms = data.get("symptom_patterns", list(DEFAULT_SYMPTOMS))
     if not isinstance(symptoms, list) or not all(isinstance(s, str) for s in symptoms):
@@ -120,6 +127,21 @@ def _check_prefix(prefix: str, where: str) -> None:
             f"log_line_prefix {prefix!r} in {where}: {exc}",
             "copy log_line_prefix from the server's postgresql.conf (escapes as in the PostgreSQL docs)",
         ) from exc
+
+
+def _check_envoy_format(fmt: str, where: str) -> None:
+    from parsers import envoy_format
+
+    try:
+        envoy_format.check(fmt)
+    except ValueError as exc:
+        raise ConfigError(
+            f"envoy_format in {where}: {exc}",
+            "copy the access log format from the Envoy (or Istio) config; operators as in Envoy's docs",
+            key="envoy_format",
+        ) from exc
+    if not fmt.lstrip().startswith("{"):
+        _check_regex(envoy_format.text_regex(fmt)[0], f"envoy_format in {where}")
 
 
 def _check_regex(pattern: str, what: str) -> None:

@@ -316,3 +316,47 @@ def test_detect_takes_the_generic_text_parser_only_when_nothing_else_fits(monkey
     assert container_common.detect(python_logging) is text
     assert container_common.detect(pl.Series(["Listening on :8080"])) is None
     assert container_common.detect(pl.Series(["", None], dtype=pl.String)) is None
+
+
+def _with_attrs(line: str, attrs: dict[str, str]) -> str:
+    return json.dumps({**json.loads(line), "attrs": attrs}, separators=(",", ":"))
+
+
+COMPOSE = {"com.docker.compose.service": "users", "com.docker.compose.project": "shop", "tag": "shop-users-1"}
+
+
+def test_docker_attrs_go_to_the_attributes_and_name_the_service() -> None:
+    """`--log-opt labels=...,tag=...`: Docker's attrs. The Compose service names the records that do not name
+    their own service, before the context's service (Docker's directory is the container ID)."""
+    lines = [_with_attrs(line, COMPOSE) for line in JSON_APP]
+    lines[1] = _with_attrs(JSON_APP[1], {**COMPOSE, "pool": "from-docker"})
+    recs, rejects, _ = run(docker_json, lines, service="3f4e1a9b2c7d")
+    assert rejects.is_empty()
+    api, pool = recs.to_dicts()
+    assert api["service"] == pool["service"] == "users"
+    assert attrs(api) == {"user.id": "1042", "stream": "stdout", **COMPOSE}
+    # a key the record has keeps the record's value
+    assert attrs(pool) == {"pool": "users-db", "stream": "stdout", **COMPOSE}
+
+
+def test_docker_attrs_label_does_not_override_a_service_the_record_names() -> None:
+    lines = [_with_attrs(line, {"io.kubernetes.container.name": "orders"}) for line in SPRING]
+    recs, _, _ = run(docker_json, lines, service="3f4e1a9b2c7d")
+    assert set(recs["service"]) == {"order-service"}  # Spring's [order-service,...]
+    assert attrs(recs.row(0, named=True))["io.kubernetes.container.name"] == "orders"
+
+
+def test_docker_label_order_plain_text_and_no_attrs() -> None:
+    swarm = {"com.docker.swarm.service.name": "web_api", "SERVICE_NAME": "api"}
+    lines = [
+        _with_attrs(docker("Starting api v1\n"), swarm),
+        docker("no attrs here\n"),
+        _with_attrs(docker("env only\n"), {"SERVICE_NAME": "api"}),
+    ]
+    recs, _, _ = run(docker_json, lines, service="3f4e1a9b2c7d")
+    assert recs["service"].to_list() == ["web_api", "3f4e1a9b2c7d", "api"]
+    assert [attrs(r) for r in recs.to_dicts()] == [
+        {"stream": "stdout", **swarm},
+        {"stream": "stdout"},
+        {"stream": "stdout", "SERVICE_NAME": "api"},
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -139,3 +140,160 @@ def test_sniff_prefers_envoy() -> None:
 @pytest.mark.parametrize("parser", [json_lines, logfmt, spring, nginx, mysql_slow, otlp_json])
 def test_sniff_ignores_the_other_formats(parser: Any) -> None:
     assert envoy.sniff(parser.example.splitlines()) <= 0.1
+
+
+# --- custom format strings and JSON access logs -------------------------------------------------------------
+
+MESH_FORMAT = (
+    '[%START_TIME%] %REQ(X-REQUEST-ID)% %REQ(TRACEPARENT)% "%REQ(:METHOD)% '
+    '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION% '
+    '%UPSTREAM_CLUSTER% "%REQ(USER-AGENT)%"'
+)
+MESH_LINE = (
+    "[2026-11-17T14:32:05.301Z] 9b7e0c1d 00-4bf92f3577b34da6a3ce929d0e0e4736-7a1c2e9d04b3f518-01 "
+    '"GET /inventory/sku-789?warehouse=eu-1 HTTP/2" 503 UF 12 outbound|8080||inventory '
+    '"Go-http-client/2.0 (x)"'
+)
+
+
+def test_a_custom_format_string_reads_its_fields_by_operator() -> None:
+    lines = [MESH_LINE, "", "not the format"]
+    recs, rejects, result = run(lines, options={"envoy_format": MESH_FORMAT})
+    (rec,) = recs.to_dicts()
+    assert (rec["trace_id"], rec["span_id"]) == ("4bf92f3577b34da6a3ce929d0e0e4736", "7a1c2e9d04b3f518")
+    assert (rec["level"], rec["message"]) == ("ERROR", "GET /inventory/sku-789?warehouse=eu-1 HTTP/2 503")
+    assert rec["ts"] == datetime(2026, 11, 17, 14, 32, 5, 301000, tzinfo=UTC)
+    a = attrs(rec)
+    assert (a["url.path"], a["url.query"], a["response_flags"], a["duration_ms"]) == (
+        "/inventory/sku-789",
+        "warehouse=eu-1",
+        "UF",
+        "12",
+    )
+    assert a["user_agent.original"] == "Go-http-client/2.0 (x)"  # quoted in the format: blanks allowed
+    assert a["envoy.upstream_cluster"] == "outbound|8080||inventory"  # no column of its own
+    assert a["http.request.header.x-request-id"] == "9b7e0c1d"
+    assert rejects.to_dicts()[0]["reason"] == "does not match the source's envoy_format"
+    assert (result.record_lines, result.reject_lines, result.skipped_lines) == (1, 1, 1)
+
+
+def test_a_custom_format_with_its_own_time_format_and_b3_headers() -> None:
+    fmt = (
+        "%START_TIME(%Y/%m/%d %H:%M:%S)% %RESPONSE_CODE% %REQ(X-B3-TRACEID)% %REQ(X-B3-SPANID)% %REQ(:PATH)%"
+    )
+    recs, rejects, _ = run(
+        ["2026/11/17 14:32:05 404 a3ce929d0e0e4736 53995c3f42cd8ad8 /users/9"], options={"envoy_format": fmt}
+    )
+    assert rejects.is_empty()
+    (rec,) = recs.to_dicts()
+    assert rec["ts"] == datetime(2026, 11, 17, 14, 32, 5, tzinfo=UTC)
+    assert (rec["trace_id"], rec["span_id"], rec["level"]) == (
+        "0000000000000000a3ce929d0e0e4736",
+        "53995c3f42cd8ad8",
+        "WARN",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "problem"),
+    [
+        ("%START_TIME% %REQUEST_CODE%", "unknown command operator '%REQUEST_CODE%'"),
+        ("%START_TIME% %REQ%", "command operator '%REQ%' needs an argument, e.g. '%REQ(...)%'"),
+        ("%START_TIME% %req(x-request-id)%", "unknown command operator '%req(x-request-id)%'"),
+        ("%RESPONSE_CODE% %DURATION%", "has no %START_TIME%: a record needs its time"),
+    ],
+)
+def test_a_bad_format_string_names_the_problem(fmt: str, problem: str) -> None:
+    from parsers import envoy_format
+
+    with pytest.raises(ValueError) as err:
+        envoy_format.check(fmt)
+    assert str(err.value) == problem
+
+
+ISTIO_JSON = {
+    "start_time": "2026-11-17T14:32:05.301Z",
+    "method": "GET",
+    "path": "/inventory/sku-789",
+    "protocol": "HTTP/2",
+    "response_code": 503,
+    "response_flags": "UF",
+    "bytes_received": 0,
+    "bytes_sent": 91,
+    "duration": 12,
+    "upstream_service_time": None,
+    "x_forwarded_for": "10.0.3.17",
+    "user_agent": "Go-http-client/2.0",
+    "request_id": "9b7e0c1d",
+    "authority": "inventory-service:8080",
+    "upstream_host": "10.0.4.30:8080",
+    "upstream_cluster": "outbound|8080||inventory.shop.svc.cluster.local",
+    "route_name": "default",
+    "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-7a1c2e9d04b3f518-01",
+}
+
+
+def test_json_access_logs_are_read_by_their_keys() -> None:
+    lines = [
+        json.dumps(ISTIO_JSON),
+        json.dumps({**ISTIO_JSON, "traceparent": None, "response_code": 200}),
+        "{",
+    ]
+    recs, rejects, result = run(lines)
+    first, second = recs.to_dicts()
+    assert (first["trace_id"], first["span_id"], first["level"]) == (
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "7a1c2e9d04b3f518",
+        "ERROR",
+    )
+    assert first["message"] == "GET /inventory/sku-789 HTTP/2 503"
+    a = attrs(first)
+    assert (a["client.address"], a["upstream_host"], a["http.response.body.size"]) == (
+        "10.0.3.17",
+        "10.0.4.30:8080",
+        "91",
+    )
+    # keys that are no column keep their own names
+    assert (a["upstream_cluster"], a["route_name"]) == (
+        "outbound|8080||inventory.shop.svc.cluster.local",
+        "default",
+    )
+    assert "upstream_service_time_ms" not in a  # null
+    assert (second["trace_id"], second["level"]) == (None, "INFO")
+    assert rejects["source_line"].to_list() == [3]
+    assert (result.record_lines, result.reject_lines) == (2, 1)
+
+
+def test_a_configured_json_format_reads_its_own_keys() -> None:
+    fmt = json.dumps(
+        {
+            "ts": "%START_TIME%",
+            "code": "%RESPONSE_CODE%",
+            "tp": "%REQ(TRACEPARENT)%",
+            "c": "%UPSTREAM_CLUSTER%",
+        }
+    )
+    line = json.dumps(
+        {
+            "ts": "2026-11-17T14:32:05Z",
+            "code": 500,
+            "tp": "00-4bf92f3577b34da6a3ce929d0e0e4736-7a1c2e9d04b3f518-01",
+            "c": "inv",
+        }
+    )
+    recs, rejects, _ = run([line], options={"envoy_format": fmt})
+    assert rejects.is_empty()
+    (rec,) = recs.to_dicts()
+    assert (rec["trace_id"], rec["level"], rec["message"]) == (
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "ERROR",
+        "500",
+    )
+    assert attrs(rec)["c"] == "inv"
+
+
+def test_json_access_logs_are_detected_as_envoy_not_as_app_json() -> None:
+    head = [json.dumps({**ISTIO_JSON, "@timestamp": ISTIO_JSON["start_time"]})] * 3
+    assert envoy.sniff(head) >= 0.95
+    assert envoy.sniff(head) - json_lines.sniff(head) >= 0.1  # no tie: detection picks Envoy
+    assert envoy.sniff(['{"ts":"2026-11-17T14:32:05Z","level":"info","msg":"GET /x 200"}']) == 0.0
