@@ -407,3 +407,58 @@ def test_query_link_gaps_say_why_a_query_was_not_placed(tmp_path: Path) -> None:
     assert [(r["source_line"], r["trace_id"], r["method"]) for r in links] == [
         (13, tid(41), "comment_trace_time")
     ]
+
+
+def test_an_error_chain_continues_across_a_queue_into_the_consumers_trace(tmp_path: Path) -> None:
+    # order's request published 'order.created' and answered; the consumer's write then failed in its own
+    # trace, linked to the publish span. order's later ERROR line about the order is anchored on its request.
+    producer = [
+        span(3, 1, None, "order", "POST /orders", 0, 50, kind="SERVER", status="OK"),
+        span(3, 2, 1, "order", "publish order.created", 20, 25, kind="PRODUCER", status="OK"),
+    ]
+    consumer = [
+        span(4, 11, None, "fulfillment", "process order.created", 900, 1000, kind="CONSUMER", status="ERROR"),
+        span(
+            4,
+            12,
+            11,
+            "fulfillment",
+            "UPDATE shipments",
+            910,
+            990,
+            kind="CLIENT",
+            status="ERROR",
+            status_message="ERROR: deadlock detected",
+        ),
+    ]
+    consumer[0]["links"] = [{"trace_id": tid(3), "span_id": sid(2), "attributes": []}]
+    logs = [
+        log(1, 40, "order", "ERROR", "order 17 will not ship: fulfillment failed", trace=3, span_id=1),
+        log(2, 995, "fulfillment", "ERROR", "failed to process order.created", trace=4, span_id=11),
+    ]
+    from_consumer, from_producer = _root_causes(tmp_path, logs=logs, spans=producer + consumer)  # by file
+    assert (from_producer["reason"], from_producer["root_name"]) == ("error_origin", "UPDATE shipments")
+    assert from_producer["root_trace_id"] == tid(4)
+    assert from_producer["path"] == [
+        "order: POST /orders",
+        "order: publish order.created",
+        "fulfillment: process order.created",
+        "fulfillment: UPDATE shipments",
+    ]
+    assert "span status ERROR: ERROR: deadlock detected" in from_producer["evidence"]
+    # the consumer's own line: the same cause, in its own trace, naming the producer
+    assert (from_consumer["root_name"], from_consumer["root_trace_id"]) == ("UPDATE shipments", tid(4))
+    assert from_consumer["linked_trace_id"] == tid(3)
+
+
+def test_an_error_in_the_request_itself_wins_over_one_across_the_queue(tmp_path: Path) -> None:
+    producer = [
+        span(5, 1, None, "order", "POST /orders", 0, 50, kind="SERVER", status="ERROR"),
+        span(5, 2, 1, "order", "publish order.created", 20, 25, kind="PRODUCER", status="OK"),
+        span(5, 3, 1, "order", "INSERT orders", 30, 45, kind="CLIENT", status="ERROR"),
+    ]
+    consumer = [span(6, 11, None, "fulfillment", "process", 900, 1000, kind="CONSUMER", status="ERROR")]
+    consumer[0]["links"] = [{"trace_id": tid(5), "span_id": sid(2), "attributes": []}]
+    logs = [log(1, 48, "order", "ERROR", "insert failed", trace=5, span_id=1)]
+    (rc,) = _root_causes(tmp_path, logs=logs, spans=producer + consumer)
+    assert (rc["root_name"], rc["root_trace_id"]) == ("INSERT orders", tid(5))

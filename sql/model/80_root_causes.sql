@@ -8,7 +8,9 @@
 -- record itself.
 -- linked_trace_id: asynchronous work (a queue consumer in its own trace) names the trace that triggered it —
 -- the span link (OTLP links, Jaeger FOLLOWS_FROM) of the anchor, a span on the path or the trace's root —
--- so the engineer can follow the error chain back to the request that produced the message.
+-- so the engineer can follow the error chain back to the request that produced the message. The other way
+-- round, a record whose request published work that failed in a consumer's trace gets that failure as its
+-- root cause (error_origin across the link); root_trace_id then names the consumer's trace.
 WITH resolved AS (
     SELECT e.*,
            coalesce(lo.root_span_id, o.origin_span_id) AS root_span_id,
@@ -17,7 +19,10 @@ WITH resolved AS (
                 WHEN e.anchor_span_id IS NULL THEN 'no_trace' END AS reason,
            coalesce(lo.path, o.origin_path) AS path_ids,
            coalesce(lo.via_timeout, false) AS via_timeout,
-           o.origin_span_id, o.callee_span_id
+           o.origin_span_id, o.callee_span_id,
+           -- the root cause's trace: the record's own, or a consumer's trace across a span link
+           CASE WHEN lo.root_span_id IS NULL THEN coalesce(o.origin_trace_id, e.trace_id) ELSE e.trace_id END
+               AS root_trace_id
     FROM error_records AS e
     LEFT JOIN error_origin AS o ON o.trace_id = e.trace_id AND o.anchor_span_id = e.anchor_span_id
     LEFT JOIN latency_origin AS lo ON lo.trace_id = e.trace_id AND lo.anchor_span_id = e.anchor_span_id
@@ -28,10 +33,11 @@ span_names AS (
 paths AS (
     SELECT p.trace_id, p.path_ids, list(n.label ORDER BY p.i) AS path
     FROM (
-        SELECT DISTINCT trace_id, path_ids, unnest(path_ids) AS span_id, generate_subscripts(path_ids, 1) AS i
+        SELECT DISTINCT trace_id, root_trace_id, path_ids, unnest(path_ids) AS span_id,
+               generate_subscripts(path_ids, 1) AS i
         FROM resolved WHERE path_ids IS NOT NULL
     ) AS p
-    JOIN span_names AS n ON n.trace_id = p.trace_id AND n.span_id = p.span_id
+    JOIN span_names AS n ON n.span_id = p.span_id AND n.trace_id IN (p.trace_id, p.root_trace_id)
     GROUP BY p.trace_id, p.path_ids
 ),
 query_ev AS (
@@ -72,8 +78,8 @@ log_ev AS (
            list('log ' || l.source_file || ':' || l.source_line || ' ' || l.level || ' ' || first_line(l.message)
                 ORDER BY l.ts, l.source_file, l.source_line) AS items
     FROM resolved AS r
-    JOIN spans AS rs ON rs.trace_id = r.trace_id AND rs.span_id = r.root_span_id
-    JOIN log_links AS ll ON ll.trace_id = r.trace_id
+    JOIN spans AS rs ON rs.trace_id = r.root_trace_id AND rs.span_id = r.root_span_id
+    JOIN log_links AS ll ON ll.trace_id = r.root_trace_id
     JOIN spans AS ls ON ls.trace_id = ll.trace_id AND ls.span_id = ll.span_id AND ls.service = rs.service
     JOIN stg_logs AS l ON l.source_file = ll.source_file AND l.source_line = ll.source_line
     WHERE l.level IN ('ERROR', 'FATAL', 'WARN')
@@ -133,6 +139,7 @@ no_trace AS (
 SELECT r.ts, r.service, r.host, r.level, first_line(r.message) AS message, r.source_file, r.source_line,
        r.is_upstream_symptom, r.trace_id, r.anchor_span_id, r.anchor_method,
        r.root_span_id,
+       CASE WHEN r.root_span_id IS NOT NULL THEN r.root_trace_id END AS root_trace_id,
        coalesce(rs.service, nt.service) AS root_service,
        coalesce(rs.name, nt.name) AS root_name,
        coalesce(rs.duration_ms, nt.duration_ms) AS root_duration_ms,
@@ -153,10 +160,10 @@ SELECT r.ts, r.service, r.host, r.level, first_line(r.message) AS message, r.sou
                  ELSE CASE WHEN nt.same_trace THEN 0.5 ELSE 0.3 END
              END, 2) AS DOUBLE) AS confidence
 FROM resolved AS r
-LEFT JOIN spans AS rs ON rs.trace_id = r.trace_id AND rs.span_id = r.root_span_id
+LEFT JOIN spans AS rs ON rs.trace_id = r.root_trace_id AND rs.span_id = r.root_span_id
 LEFT JOIN paths AS p ON p.trace_id = r.trace_id AND p.path_ids = r.path_ids
-LEFT JOIN query_ev AS qe ON qe.trace_id = r.trace_id AND qe.span_id = r.root_span_id
-LEFT JOIN span_ev AS se ON se.trace_id = r.trace_id AND se.span_id = r.root_span_id
+LEFT JOIN query_ev AS qe ON qe.trace_id = r.root_trace_id AND qe.span_id = r.root_span_id
+LEFT JOIN span_ev AS se ON se.trace_id = r.root_trace_id AND se.span_id = r.root_span_id
 LEFT JOIN log_ev AS le ON le.source_file = r.source_file AND le.source_line = r.source_line
 LEFT JOIN timeout_ev AS te ON te.source_file = r.source_file AND te.source_line = r.source_line
 LEFT JOIN no_trace AS nt ON nt.source_file = r.source_file AND nt.source_line = r.source_line
