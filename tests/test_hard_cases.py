@@ -462,3 +462,16 @@ def test_an_error_in_the_request_itself_wins_over_one_across_the_queue(tmp_path:
     logs = [log(1, 48, "order", "ERROR", "insert failed", trace=5, span_id=1)]
     (rc,) = _root_causes(tmp_path, logs=logs, spans=producer + consumer)
     assert (rc["root_name"], rc["root_trace_id"]) == ("INSERT orders", tid(5))
+
+
+def test_a_database_span_shorter_than_the_statement_is_not_its_span(tmp_path: Path) -> None:
+    # a sampled-out request's 321.6 ms statement and another request's 315 ms span of the same shape, edges
+    # within 5 ms: the client cannot have waited less than the server worked, so it is not placed there
+    spans = [_select_span(51, "inventory", "inventory", "10.0.4.21", 1.8, 316.8)]
+    stmt = "SELECT qty FROM stock WHERE sku = 'a'"
+    queries = [
+        query(1, 0, 321.6, stmt, SELECT_STOCK, db="shop"),
+        query(5, 2.0, 316.5, stmt, SELECT_STOCK, db="shop"),  # 314.5 ms inside the 315 ms span: its own
+    ]
+    (links,) = _tables(tmp_path, "query_links", spans=spans, queries=queries)
+    assert [(r["source_line"], r["span_id"]) for r in links] == [(5, sid(511))]

@@ -6,20 +6,21 @@
 -- A candidate matches the query's statement shape (fingerprint), engine and time (± $tolerance_ms).
 -- A candidate span must be the statement itself, not a longer call around it: its start and end each lie
 -- within max($tolerance_ms, 2% of the span) of the statement's (a query of a sampled-out trace is
--- otherwise placed on another request's long span that happens to contain it).
+-- otherwise placed on another request's long span that happens to contain it), and it lasted at least as
+-- long as the statement (less 0.5 ms or 0.5%): a client span measures the server's work plus the network.
 -- A candidate span must also agree, where both sides name them, on the database (db.name / db.namespace),
 -- the database user (db.user) and the client host: an IP-like client_host against the span's host.ip /
 -- client address attributes, a host name against host.name. A value missing on either side rules nothing out.
 -- Spans seldom carry their host's IP, so the IP → host.name pairs are learned from the exactly linked
 -- queries (traceparent comments): an IP always seen with one host name stands for that host.
 WITH q AS (
-    SELECT source_file, source_line, ts, end_ts, engine, db, db_user, fingerprint, trace_id, span_id,
+    SELECT source_file, source_line, ts, end_ts, duration_ms, engine, db, db_user, fingerprint, trace_id, span_id,
            client_host, regexp_matches(coalesce(client_host, ''), '^[0-9.]+$|:') AS client_is_ip,
            right(trace_id, 16) AS tlow
     FROM stg_slow_queries
 ),
 dbs AS (
-    SELECT trace_id, span_id, start_ts, end_ts, db_system, db_fingerprint,
+    SELECT trace_id, span_id, start_ts, end_ts, duration_ms, db_system, db_fingerprint,
            coalesce(attributes['db.namespace'], attributes['db.name']) AS db_name,
            attributes['db.user'] AS db_user,
            coalesce(resource_attributes['host.ip'], attributes['network.local.address'],
@@ -69,6 +70,9 @@ contained AS (
                  -- the span is this statement, not a longer one around it: both edges agree
                  AND abs(date_diff('microsecond', d.start_ts, q.ts)) / 1000.0 <= d.edge_ms
                  AND abs(date_diff('microsecond', d.end_ts, coalesce(q.end_ts, q.ts))) / 1000.0 <= d.edge_ms
+                 -- the client waited at least as long as the server worked (clock offsets do not matter here)
+                 AND (q.duration_ms IS NULL
+                      OR d.duration_ms >= q.duration_ms - greatest(0.5, 0.005 * q.duration_ms))
     ANTI JOIN by_comment AS b ON b.source_file = q.source_file AND b.source_line = q.source_line
 )
 SELECT b.source_file, b.source_line, b.ts, q.trace_id AS q_trace, q.tlow AS q_tlow, b.trace_id, b.span_id,
