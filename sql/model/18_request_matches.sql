@@ -32,7 +32,8 @@ WITH lg AS (
     WHERE l.trace_id IS NULL AND l.ts IS NOT NULL AND l.service IS NOT NULL
 ),
 keyed AS (
-    SELECT *, epoch(ts_fixed)::BIGINT AS sec FROM lg WHERE request_id IS NOT NULL OR path IS NOT NULL
+    SELECT *, epoch(ts_fixed)::BIGINT AS sec FROM lg
+    WHERE request_id IS NOT NULL OR (path IS NOT NULL AND user_id IS NOT NULL)
 ),
 sp AS (
     SELECT trace_id, span_id, service, start_ts, end_ts,
