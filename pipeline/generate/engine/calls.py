@@ -248,7 +248,7 @@ def db_call(
     if comment:
         driver = SQLCOMMENTER[eng.services[c.host.service].language]
         route_tag = route.replace("/", "%2F").replace("{", "%7B").replace("}", "%7D")
-        tag = f"/*{driver},route='{route_tag}',traceparent='{c.req.traceparent(span.span_id)}'*/"
+        tag = f"/*{driver},route='{route_tag}',traceparent='{c.req.header(span.span_id)}'*/"
     row: TruthRow = (
         "slow_query",
         c.host.service,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from pipeline.generate.engine.topology import (
     Service,
     build,
 )
-from pipeline.generate.model import MS, SECOND, SlowQuery, Span, SpanKind, at
+from pipeline.generate.model import MS, SECOND, SlowQuery, Span, SpanKind, Trace, at
 from pipeline.generate.render import SLOW_LOG_BANNER, slow_entry
 
 WINDOW_START = at(14, 0)
@@ -42,22 +42,12 @@ MYSQL_THRESHOLD_US = 50 * MS  # long_query_time = 0.05
 
 
 @dataclass(slots=True)
-class Req:
-    """A trace being simulated: its ID, head-sampling decision, the fault it carries, its spans."""
+class Req(Trace):
+    """A trace being simulated (the incident day's Trace: ID, head-sampling decision, the web client's span,
+    the spans), plus whether its ID has only 64 bits and the fault it carries (a case or merely affected)."""
 
-    trace_id: str
-    sampled: bool
-    id64: bool
-    fault: str | None = None  # the fault kind injected in this trace (a case or merely affected)
-    client_span: str | None = None  # the web client's span (in the propagated header, never exported)
-    spans: list[Span] = field(default_factory=list)
-
-    @property
-    def flags(self) -> str:
-        return "01" if self.sampled else "00"
-
-    def traceparent(self, span_id: str) -> str:
-        return f"00-{self.trace_id}-{span_id}-{self.flags}"
+    id64: bool = False
+    fault: str | None = None
 
 
 class SlowLogSink(FileSink):
@@ -140,7 +130,7 @@ class Engine:
         trace_id = ("0" * 16 + self.hex_id(64)) if id64 else self.hex_id(128)
         self.counts["traces"] += 1
         self.counts["traces_sampled_out"] += not sampled
-        return Req(trace_id, sampled, id64, fault)
+        return Req(trace_id, sampled, None, id64=id64, fault=fault)
 
     # --- spans ----------------------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ def gateway(
 ) -> int:
     """nginx proxies one request to ``target``; its span (Zipkin) wraps the upstream's SERVER span."""
     gw_host = eng.services["api-gateway"].hosts[0]
-    gw = eng.span(req, req.client_span, gw_host, "server", f"{method} {route}", "SERVER", start_us)
+    gw = eng.span(req, req.client_span_id, gw_host, "server", f"{method} {route}", "SERVER", start_us)
     gw.attributes.update({"http.method": method, "http.path": path, "component": "nginx"})
     up_host = eng.rng.choice(eng.services[target].hosts)
     up = eng.span(
@@ -65,11 +65,11 @@ def gateway(
     if status >= 500:
         gw.status, gw.status_message = "ERROR", f"upstream answered {status}"
     header = "-"
-    if req.client_span is not None and client.header == "b3":
+    if req.client_span_id is not None and client.header == "b3":
         trace = req.trace_id[16:] if req.id64 else req.trace_id
-        header = f"{trace}-{req.client_span}-{1 if req.sampled else 0}"
-    elif req.client_span is not None:
-        header = req.traceparent(req.client_span)
+        header = f"{trace}-{req.client_span_id}-{1 if req.sampled else 0}"
+    elif req.client_span_id is not None:
+        header = req.header(req.client_span_id)
     body = _ERROR_BODY.get(status, 120 + eng.rng.randint(0, 300))
     rt = end - start_us + eng.us(0.1, 0.3)
     line = (

@@ -127,7 +127,7 @@ def _request(s: Scenario, t: int) -> None:
     else:
         sampled = not eng.params.has("sampling") or eng.rng.random() < eng.params.sample_rate
     req = eng.new_trace(sampled, id64, kind or claim.affected)
-    req.client_span = eng.hex_id(64) if client.header is not None else None
+    req.client_span_id = eng.hex_id(64) if client.header is not None else None
     k = Knobs(kind=kind, affected=claim.affected, phase=claim.phase, variant=claim.variant)
     k.comment = claim.variant % 2 == 0
     out = Outcome()
