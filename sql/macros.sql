@@ -22,3 +22,6 @@ CREATE OR REPLACE MACRO statement_name(fp) AS
 
 -- First line of a (possibly multi-line) message.
 CREATE OR REPLACE MACRO first_line(msg) AS split_part(msg, chr(10), 1);
+
+-- A log time corrected by its host's clock skew (host_skew.skew_ms, NULL = none); raw times stay as written.
+CREATE OR REPLACE MACRO skewed(ts, skew_ms) AS ts + to_microseconds(CAST(round(coalesce(skew_ms, 0.0) * 1000) AS BIGINT));

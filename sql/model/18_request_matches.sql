@@ -1,6 +1,7 @@
 -- request_matches: one row per log record that carries no trace ID but names its request — a request ID,
--- or the request path together with the user — and falls inside a span of its own service that carries the
--- same request attributes (a service whose logging knows nothing of tracing, while a mesh or agent traces it).
+-- or the request path together with the user — with the trace it belongs to when that is unambiguous: the
+-- traces that have a span of the record's own service carrying the same request attributes and containing
+-- the record (a service whose logging knows nothing of tracing, while a mesh or agent traces it).
 -- Request attributes of a record: its attribute bag (request_id, path, user, …) or its message
 -- ('request_id=…', 'user=…', a '/path'); of a span: x-request-id header / request.id, url.path or
 -- http.target, enduser.id / user.id.
@@ -8,12 +9,13 @@
 --   request_id   the request IDs are equal                                  0.95
 --   path_user    path and user are equal (and request IDs do not differ)     0.8
 -- A differing value on either key rules a span out. candidates counts the distinct traces with the best
--- kind of match: exactly 1 → the record is placed on the innermost span of its service in that trace that
--- contains it (log_links method request_attr); more → ambiguous, no link (link-coverage says so).
+-- kind of match: exactly 1 → trace_id is set and log_links places the record in that trace like a record
+-- that carries the ID (method request_attr); 0 → no span carries the request (log_link_gaps: no_match);
+-- more → ambiguous, no link.
 WITH lg AS (
     SELECT l.source_file, l.source_line, l.ts, l.service,
            coalesce(h.skew_ms, 0.0) AS skew_ms,
-           l.ts + to_microseconds(CAST(round(coalesce(h.skew_ms, 0.0) * 1000) AS BIGINT)) AS ts_fixed,
+           skewed(l.ts, h.skew_ms) AS ts_fixed,
            nullif(coalesce(l.attributes['request_id'], l.attributes['request.id'], l.attributes['req_id'],
                            l.attributes['requestId'], l.attributes['x_request_id'],
                            l.attributes['http.request.header.x-request-id'],
@@ -53,7 +55,7 @@ requests AS (
     WHERE request_id IS NOT NULL OR (path IS NOT NULL AND user_id IS NOT NULL)
 ),
 cand AS (
-    SELECT k.source_file, k.source_line, k.ts, k.skew_ms, k.ts_fixed, k.service, r.trace_id,
+    SELECT k.source_file, k.source_line, r.trace_id,
            CASE WHEN k.request_id = r.request_id THEN 'request_id' ELSE 'path_user' END AS match
     FROM keyed AS k
     JOIN requests AS r ON r.service = k.service AND r.sec = k.sec
@@ -64,32 +66,19 @@ cand AS (
                AND (k.request_id IS NULL OR r.request_id IS NULL)))
 ),
 best AS (
-    SELECT source_file, source_line, any_value(ts) AS ts, any_value(skew_ms) AS skew_ms,
-           any_value(ts_fixed) AS ts_fixed, any_value(service) AS service,
-           arg_min(match, match <> 'request_id') AS match
+    SELECT source_file, source_line, arg_min(match, match <> 'request_id') AS match
     FROM cand
     GROUP BY source_file, source_line
 ),
 counted AS (
-    SELECT b.*, count(DISTINCT c.trace_id) AS candidates, min(c.trace_id) AS trace_id
+    SELECT b.source_file, b.source_line, b.match, count(DISTINCT c.trace_id) AS candidates,
+           min(c.trace_id) AS trace_id
     FROM best AS b
     JOIN cand AS c ON c.source_file = b.source_file AND c.source_line = b.source_line AND c.match = b.match
     GROUP BY ALL
-),
-placed AS (
-    SELECT c.source_file, c.source_line, s.span_id
-    FROM counted AS c
-    JOIN spans AS s ON s.trace_id = c.trace_id AND s.service = c.service
-                   AND c.ts_fixed >= s.start_ts - to_milliseconds($tolerance_ms)
-                   AND c.ts_fixed <= s.end_ts + to_milliseconds($tolerance_ms)
-    WHERE c.candidates = 1
-    QUALIFY row_number() OVER (PARTITION BY c.source_file, c.source_line
-                               ORDER BY (c.ts_fixed BETWEEN s.start_ts AND s.end_ts) DESC,
-                                        s.start_ts DESC, s.end_ts, s.span_id) = 1
 )
-SELECT c.source_file, c.source_line, c.ts, c.skew_ms, c.match, c.candidates,
+SELECT k.source_file, k.source_line, k.ts, k.skew_ms, c.match, coalesce(c.candidates, 0) AS candidates,
        CASE WHEN c.candidates = 1 THEN c.trace_id END AS trace_id,
-       p.span_id,
-       CAST(CASE c.match WHEN 'request_id' THEN 0.95 ELSE 0.8 END AS DOUBLE) AS confidence
-FROM counted AS c
-LEFT JOIN placed AS p ON p.source_file = c.source_file AND p.source_line = c.source_line
+       CAST(CASE c.match WHEN 'request_id' THEN 0.95 WHEN 'path_user' THEN 0.8 END AS DOUBLE) AS confidence
+FROM keyed AS k
+LEFT JOIN counted AS c ON c.source_file = k.source_file AND c.source_line = k.source_line

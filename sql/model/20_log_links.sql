@@ -6,16 +6,19 @@
 --               one that does only within ± $tolerance_ms)
 --   trace_root  the trace has spans but none of the record's service contains   0.6
 --               it: the record is placed on the trace's root
---   request_attr  no trace ID: one trace's span of the record's service        0.95 / 0.8
---                 contains it and carries the same request ID (or path and user); see request_matches
+--   request_attr  no trace ID, but its request names one trace (request_matches): then placed as by
+--                 trace_time in that trace, with the match's confidence               0.95 / 0.8
 -- skew_ms is the clock-skew correction of the record's host (host_skew); time containment uses ts + skew_ms.
 WITH lg AS (
-    SELECT l.source_file, l.source_line, l.ts, l.service, l.trace_id, l.span_id, right(l.trace_id, 16) AS tlow,
-           coalesce(h.skew_ms, 0.0) AS skew_ms,
-           l.ts + to_microseconds(CAST(round(coalesce(h.skew_ms, 0.0) * 1000) AS BIGINT)) AS ts_fixed
+    SELECT l.source_file, l.source_line, l.ts, l.service, coalesce(l.trace_id, rm.trace_id) AS trace_id, l.span_id,
+           right(coalesce(l.trace_id, rm.trace_id), 16) AS tlow,
+           coalesce(h.skew_ms, 0.0) AS skew_ms, skewed(l.ts, h.skew_ms) AS ts_fixed,
+           rm.confidence AS request_confidence  -- set when the trace comes from the record's request
     FROM stg_logs AS l
     LEFT JOIN host_skew AS h ON h.host = coalesce(l.host, l.service)
-    WHERE l.trace_id IS NOT NULL
+    LEFT JOIN request_matches AS rm ON l.trace_id IS NULL AND rm.trace_id IS NOT NULL
+                                   AND rm.source_file = l.source_file AND rm.source_line = l.source_line
+    WHERE l.trace_id IS NOT NULL OR rm.trace_id IS NOT NULL
 ),
 sp AS (
     SELECT trace_id, span_id, service, start_ts, end_ts, is_root, right(trace_id, 16) AS tlow
@@ -33,7 +36,8 @@ rest AS (
     ANTI JOIN by_span AS b ON b.source_file = lg.source_file AND b.source_line = lg.source_line
 ),
 by_time AS (
-    SELECT rest.source_file, rest.source_line, rest.ts, rest.skew_ms, sp.trace_id, sp.span_id
+    SELECT rest.source_file, rest.source_line, rest.ts, rest.skew_ms, rest.request_confidence, sp.trace_id,
+           sp.span_id
     FROM rest
     JOIN sp ON sp.tlow = rest.tlow AND same_trace(sp.trace_id, rest.trace_id) AND sp.service = rest.service
            AND rest.ts_fixed >= sp.start_ts - to_milliseconds($tolerance_ms)
@@ -50,6 +54,7 @@ by_root AS (
     SELECT rest2.source_file, rest2.source_line, rest2.ts, rest2.skew_ms, sp.trace_id, sp.span_id
     FROM rest2
     JOIN sp ON sp.tlow = rest2.tlow AND same_trace(sp.trace_id, rest2.trace_id) AND sp.is_root
+    WHERE rest2.request_confidence IS NULL  -- a request match is a span of its service containing it, or nothing
     QUALIFY row_number() OVER (PARTITION BY rest2.source_file, rest2.source_line
                                ORDER BY sp.start_ts, sp.span_id) = 1
 )
@@ -57,9 +62,9 @@ SELECT source_file, source_line, ts, trace_id, span_id, 'span_id' AS method, CAS
        CAST(skew_ms AS DOUBLE) AS skew_ms
 FROM by_span
 UNION ALL
-SELECT source_file, source_line, ts, trace_id, span_id, 'trace_time', 0.9, skew_ms FROM by_time
+SELECT source_file, source_line, ts, trace_id, span_id,
+       CASE WHEN request_confidence IS NULL THEN 'trace_time' ELSE 'request_attr' END,
+       coalesce(request_confidence, 0.9), skew_ms
+FROM by_time
 UNION ALL
 SELECT source_file, source_line, ts, trace_id, span_id, 'trace_root', 0.6, skew_ms FROM by_root
-UNION ALL
-SELECT source_file, source_line, ts, trace_id, span_id, 'request_attr', confidence, skew_ms
-FROM request_matches WHERE span_id IS NOT NULL
