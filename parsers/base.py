@@ -210,3 +210,16 @@ def matching_lines(lines: pl.Series, pattern: str, reason: str) -> tuple[pl.Data
     df = df.with_columns(matched=line.str.contains(pattern))
     bad = df.filter(~pl.col("matched")).select("line_no", pl.lit(reason).alias("reason"), line.alias("raw"))
     return df.filter(pl.col("matched")).drop("matched"), bad, skipped
+
+
+def dash(col: pl.Expr) -> pl.Expr:
+    """An access-log field: ``-`` (or nothing) means no value."""
+    return pl.when((col != "-") & (col != "")).then(col)
+
+
+def url_attributes(target: pl.Expr, query_at: pl.Expr) -> list[tuple[str, pl.Expr]]:
+    """``url.path`` and ``url.query`` of a request target; ``query_at``: where its ``?`` is, or null."""
+    return [
+        ("url.path", pl.when(query_at.is_null()).then(target).otherwise(target.str.head(query_at))),
+        ("url.query", target.str.slice(query_at + 1)),
+    ]

@@ -28,7 +28,7 @@ import re
 import duckdb
 import polars as pl
 
-from parsers import bags, base, envoy_format, ids, schema
+from parsers import bags, base, envoy_format, ids, levels, schema
 from parsers.base import Kind, ParseContext, ParseResult
 from parsers.envoy_format import Field
 from parsers.timeparse import EPOCH, ISO_ZONED, parse_timestamps
@@ -57,11 +57,6 @@ _B3_SINGLE = r"^[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?-[0-9a-fA-F]{16}(?:-[01d](?:-
 _B3_TRACE = r"^[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?$"
 _B3_SPAN = r"^[0-9a-fA-F]{16}$"
 _HEX_TRACE = r"^[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?$"
-
-
-def _dash(col: pl.Expr) -> pl.Expr:
-    """Envoy writes ``-`` for an empty value."""
-    return pl.when((col != "-") & (col != "")).then(col)
 
 
 def _fields(df: pl.DataFrame) -> pl.DataFrame:
@@ -94,7 +89,7 @@ def _fields(df: pl.DataFrame) -> pl.DataFrame:
 
 def _trace_ids(df: pl.DataFrame) -> pl.DataFrame:
     """``trace_id``, ``span_id`` and the header value they came from, from the extra quoted fields."""
-    extras = [_dash(pl.col(f"x{i}")).str.strip_chars(" \t") for i in range(_MAX_EXTRA)]
+    extras = [base.dash(pl.col(f"x{i}")).str.strip_chars(" \t") for i in range(_MAX_EXTRA)]
     df = df.with_columns(*(e.alias(f"x{i}") for i, e in enumerate(extras)))
     x = [pl.col(f"x{i}") for i in range(_MAX_EXTRA)]
     tp = pl.coalesce(*(pl.when(c.str.contains(_TRACEPARENT)).then(c) for c in x))
@@ -119,7 +114,7 @@ def _trace_ids(df: pl.DataFrame) -> pl.DataFrame:
 def _named_trace_ids(df: pl.DataFrame) -> pl.DataFrame:
     """``trace_id``, ``span_id`` (and the ``traceparent``/``b3`` values kept) from header columns by name."""
     header = {
-        c: _dash(pl.col(c)).str.strip_chars(" \t") for c in ("traceparent", "b3", "b3_trace", "b3_span")
+        c: base.dash(pl.col(c)).str.strip_chars(" \t") for c in ("traceparent", "b3", "b3_trace", "b3_span")
     }
     df = df.with_columns(
         pl.when(header["traceparent"].str.contains(_TRACEPARENT))
@@ -226,10 +221,12 @@ def _columns(df: pl.DataFrame, fields: dict[str, Field], attributes: bool = True
     )
     method, target, protocol = pl.col("method"), pl.col("target"), pl.col("protocol")
     return out.with_columns(
-        _dash(
-            pl.concat_str(_dash(method), _dash(target), _dash(protocol), separator=" ", ignore_nulls=True)
+        base.dash(
+            pl.concat_str(
+                base.dash(method), base.dash(target), base.dash(protocol), separator=" ", ignore_nulls=True
+            )
         ).alias("request"),
-        (_dash(method).is_not_null() & _dash(target).is_not_null()).alias("valid"),
+        (base.dash(method).is_not_null() & base.dash(target).is_not_null()).alias("valid"),
     )
 
 
@@ -257,39 +254,33 @@ def _records(
     status = pl.col("status").cast(pl.Int64, strict=False)
     valid = pl.col("valid")
     recs = recs.with_columns(
-        pl.when(status >= 500)
-        .then(pl.lit("ERROR"))
-        .when(status >= 400)
-        .then(pl.lit("WARN"))
-        .otherwise(pl.lit("INFO"))
-        .alias("level"),
+        levels.level_from_http_status(status).alias("level"),
         pl.concat_str(pl.col("request"), pl.col("status"), separator=" ", ignore_nulls=True).alias("message"),
         pl.when(valid).then(pl.col("method")).alias("method"),
         pl.when(valid).then(pl.col("target")).alias("target"),
         pl.col("forwarded_for").str.split(",").list.first().str.strip_chars(" ").alias("client"),
     ).with_columns(pl.col("target").str.find("?", literal=True).alias("q"))
     recs = recs.with_columns(ids.trace_id(pl.col("trace_id")), ids.span_id(pl.col("span_id")))
-    target, xff = pl.col("target"), _dash(pl.col("forwarded_for"))
+    target, xff = pl.col("target"), base.dash(pl.col("forwarded_for"))
     attrs = [
-        ("client.address", _dash(pl.col("client"))),
+        ("client.address", base.dash(pl.col("client"))),
         ("http.request.method", pl.col("method")),
-        ("url.path", pl.when(pl.col("q").is_null()).then(target).otherwise(target.str.head(pl.col("q")))),
-        ("url.query", target.str.slice(pl.col("q") + 1)),
+        *base.url_attributes(target, pl.col("q")),
         ("http.response.status_code", pl.col("status")),
-        ("response_flags", _dash(pl.col("flags"))),
-        ("http.request.body.size", _dash(pl.col("bytes_received"))),
-        ("http.response.body.size", _dash(pl.col("bytes_sent"))),
-        ("duration_ms", _dash(pl.col("duration"))),
-        ("upstream_service_time_ms", _dash(pl.col("upstream_time"))),
+        ("response_flags", base.dash(pl.col("flags"))),
+        ("http.request.body.size", base.dash(pl.col("bytes_received"))),
+        ("http.response.body.size", base.dash(pl.col("bytes_sent"))),
+        ("duration_ms", base.dash(pl.col("duration"))),
+        ("upstream_service_time_ms", base.dash(pl.col("upstream_time"))),
         # the whole chain only when it is one (its first address is client.address)
         ("http.x_forwarded_for", pl.when(xff.str.contains(",", literal=True)).then(xff)),
-        ("user_agent.original", _dash(pl.col("agent"))),
-        ("http.request.header.x-request-id", _dash(pl.col("request_id"))),
-        ("authority", _dash(pl.col("authority"))),
-        ("upstream_host", _dash(pl.col("upstream_host"))),
+        ("user_agent.original", base.dash(pl.col("agent"))),
+        ("http.request.header.x-request-id", base.dash(pl.col("request_id"))),
+        ("authority", base.dash(pl.col("authority"))),
+        ("upstream_host", base.dash(pl.col("upstream_host"))),
         ("traceparent", pl.col("traceparent")),
         ("b3", pl.col("b3")),
-        *((c.removeprefix("attr:"), _dash(pl.col(c))) for c in recs.columns if c.startswith("attr:")),
+        *((c.removeprefix("attr:"), base.dash(pl.col(c))) for c in recs.columns if c.startswith("attr:")),
     ]
     recs = recs.with_columns(pl.col("time").str.strip_chars())
     recs, assumed = parse_timestamps(recs, "time", "ts", ctx.timezone, time_formats)

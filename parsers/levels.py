@@ -48,6 +48,17 @@ def level_from_text(expr: pl.Expr, *, keep_unknown: bool = True) -> pl.Expr:
     return pl.coalesce(known, suffixed, unknown)
 
 
+def level_from_http_status(status: pl.Expr) -> pl.Expr:
+    """An access-log record's level from its HTTP status: 5xx ERROR, 4xx WARN, else INFO."""
+    return (
+        pl.when(status >= 500)
+        .then(pl.lit("ERROR"))
+        .when(status >= 400)
+        .then(pl.lit("WARN"))
+        .otherwise(pl.lit("INFO"))
+    )
+
+
 def level_from_severity_number(expr: pl.Expr) -> pl.Expr:
     """OTel ``severity_number`` 1-24 -> level (1-4 TRACE, 5-8 DEBUG, ... 21-24 FATAL)."""
     n = expr.cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)

@@ -18,7 +18,7 @@ import re
 
 import polars as pl
 
-from parsers import base, ids
+from parsers import base, ids, levels
 from parsers.base import Kind, ParseContext, ParseResult
 from parsers.timeparse import parse_timestamps
 
@@ -45,11 +45,6 @@ _B3_SINGLE = (
 )
 _REQUEST = r"^[A-Z][A-Z_-]* [^ ]+(?: [^ ]+)?$"
 _TIME_LOCAL = "%d/%b/%Y:%H:%M:%S %z"
-
-
-def _dash(col: pl.Expr) -> pl.Expr:
-    """nginx writes ``-`` for an empty value."""
-    return pl.when((col != "-") & (col != "")).then(col)
 
 
 def _fields(df: pl.DataFrame) -> pl.DataFrame:
@@ -107,7 +102,7 @@ def _ms(seconds: pl.Series) -> pl.Series:
 
 def _upstream_ms(df: pl.DataFrame) -> pl.Series:
     """``upstream_response_time_ms``; several upstreams (``0.010, 0.244``, ``0.010 : 0.244``) are added up."""
-    raw = df.select(_dash(pl.col("upstream_time"))).to_series()
+    raw = df.select(base.dash(pl.col("upstream_time"))).to_series()
     out = _ms(raw).alias("upstream_ms")
     several = raw.str.contains("[,:]").fill_null(False)
     if several.any():
@@ -124,7 +119,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     df = _fields(df)
 
     status = pl.col("status").cast(pl.Int64)
-    extra = _dash(pl.col("extra"))
+    extra = base.dash(pl.col("extra"))
     # computed once into columns: an eager frame evaluates a sub-expression again wherever it appears
     df = df.with_columns(is_traceparent=extra.str.contains(_TRACEPARENT))
     is_traceparent = pl.col("is_traceparent")
@@ -135,12 +130,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     df = df.with_columns(is_b3=pl.col("b3_1").is_not_null())
     traceparent = pl.col("traceparent")
     recs = df.with_columns(
-        pl.when(status >= 500)
-        .then(pl.lit("ERROR"))
-        .when(status >= 400)
-        .then(pl.lit("WARN"))
-        .otherwise(pl.lit("INFO"))
-        .alias("level"),
+        levels.level_from_http_status(status).alias("level"),
         (pl.col("request") + " " + pl.col("status")).alias("message"),
         # the shape was checked above, so the IDs sit at fixed offsets (00-<trace>-<parent>-<flags>)
         pl.coalesce(traceparent.str.slice(3, 32), pl.col("b3_1")).alias("trace_id"),
@@ -151,20 +141,19 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     )
     recs = recs.with_columns(
         _upstream_ms(recs).alias("upstream_ms"),
-        _ms(recs.select(_dash(pl.col("request_time"))).to_series()).alias("request_ms"),
+        _ms(recs.select(base.dash(pl.col("request_time"))).to_series()).alias("request_ms"),
     )
     recs = recs.with_columns(ids.trace_id(pl.col("trace_id")), ids.span_id(pl.col("span_id")))
     target = pl.col("target")
     attrs = [
         ("client.address", pl.col("client")),
-        ("user.name", _dash(pl.col("user"))),
+        ("user.name", base.dash(pl.col("user"))),
         ("http.request.method", pl.col("method")),
-        ("url.path", pl.when(pl.col("q").is_null()).then(target).otherwise(target.str.head(pl.col("q")))),
-        ("url.query", target.str.slice(pl.col("q") + 1)),
+        *base.url_attributes(target, pl.col("q")),
         ("http.response.status_code", pl.col("status")),
-        ("http.response.body.size", _dash(pl.col("bytes"))),
-        ("http.referer", _dash(pl.col("referer"))),
-        ("user_agent.original", _dash(pl.col("agent"))),
+        ("http.response.body.size", base.dash(pl.col("bytes"))),
+        ("http.referer", base.dash(pl.col("referer"))),
+        ("user_agent.original", base.dash(pl.col("agent"))),
         ("http.x_forwarded_for", pl.col("forwarded_for")),
         ("traceparent", pl.col("traceparent")),
         ("b3", pl.col("b3_header")),
