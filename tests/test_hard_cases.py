@@ -202,7 +202,12 @@ def test_an_id_less_error_line_gets_a_root_cause_through_its_request(tmp_path: P
     assert rc["confidence"] == 0.95
 
 
-def _select_span(trace: int, service: str, user: str, ip: str, start: float, end: float) -> dict[str, Any]:
+def _select_span(
+    trace: int, start: float, end: float, *, service: str = "inventory", **resource: str
+) -> dict[str, Any]:
+    """A MySQL 'SELECT stock' client span; ``user`` goes to db.user, ``ip``/``host`` to the resource."""
+    attributes = {"db.name": "shop", "db.user": resource.pop("user")} if "user" in resource else {}
+    names = {"ip": "host.ip", "host": "host.name"}
     return span(
         trace,
         trace * 10 + 1,
@@ -214,16 +219,17 @@ def _select_span(trace: int, service: str, user: str, ip: str, start: float, end
         kind="CLIENT",
         db_system="mysql",
         db_fingerprint=SELECT_STOCK,
-        attributes={"db.name": "shop", "db.user": user},
-        resource_attributes={"host.ip": ip},
+        attributes=attributes,
+        resource_attributes={names[k]: v for k, v in resource.items()},
     )
 
 
 def test_a_slow_query_without_comment_is_told_apart_by_user_and_client_host(tmp_path: Path) -> None:
     spans = [
-        _select_span(11, "inventory", "inventory", "10.0.4.21", 0, 300),
-        _select_span(12, "reports", "reporting", "10.0.9.7", 0, 300),  # same shape, same time, other user
-        _select_span(13, "inventory", "inventory", "10.0.4.22", 0, 300),  # same user, other host
+        _select_span(11, 0, 300, user="inventory", ip="10.0.4.21"),
+        # same shape, same time, other user
+        _select_span(12, 0, 300, service="reports", user="reporting", ip="10.0.9.7"),
+        _select_span(13, 0, 300, user="inventory", ip="10.0.4.22"),  # same user, other host
     ]
     stmt = "SELECT qty FROM stock WHERE sku = 'a'"
     queries = [
@@ -316,27 +322,12 @@ def test_without_spans_an_open_circuit_breaker_is_the_callers_own_failure(tmp_pa
 def test_the_client_ip_of_a_query_is_learned_from_commented_queries_to_tell_hosts_apart(
     tmp_path: Path,
 ) -> None:
-    def db_span(trace: int, host: str, start: float, end: float) -> dict[str, Any]:
-        return span(
-            trace,
-            trace * 10 + 1,
-            None,
-            "inventory",
-            "SELECT stock",
-            start,
-            end,
-            kind="CLIENT",
-            db_system="mysql",
-            db_fingerprint=SELECT_STOCK,
-            resource_attributes={"host.name": host},
-        )
-
     spans = [
-        db_span(21, "inv-1", 8, 92),
-        db_span(22, "inv-2", 9, 91),
-        db_span(23, "inv-2", 508, 592),
-        db_span(24, "inv-1", 198, 302),
-        db_span(25, "inv-2", 199, 301),
+        _select_span(21, 8, 92, host="inv-1"),
+        _select_span(22, 9, 91, host="inv-2"),
+        _select_span(23, 508, 592, host="inv-2"),
+        _select_span(24, 198, 302, host="inv-1"),
+        _select_span(25, 199, 301, host="inv-2"),
     ]
     stmt = "SELECT qty FROM stock WHERE sku = 'a'"
     queries = [
@@ -386,8 +377,8 @@ def test_a_query_inside_another_requests_longer_statement_is_not_placed_on_it(tm
 
 
 def test_query_link_gaps_say_why_a_query_was_not_placed(tmp_path: Path) -> None:
-    spans = [_select_span(41, "inventory", "inventory", "10.0.4.21", 0, 100)]
-    spans += [_select_span(42, "inventory", "inventory", "10.0.4.21", 1, 99)]
+    spans = [_select_span(41, 0, 100, user="inventory", ip="10.0.4.21")]
+    spans += [_select_span(42, 1, 99, user="inventory", ip="10.0.4.21")]
     stmt = "SELECT qty FROM stock WHERE sku = 'a'"
     queries = [
         query(1, 2, 98, stmt, SELECT_STOCK, db="shop"),  # fits both spans
@@ -467,7 +458,7 @@ def test_an_error_in_the_request_itself_wins_over_one_across_the_queue(tmp_path:
 def test_a_database_span_shorter_than_the_statement_is_not_its_span(tmp_path: Path) -> None:
     # a sampled-out request's 321.6 ms statement and another request's 315 ms span of the same shape, edges
     # within 5 ms: the client cannot have waited less than the server worked, so it is not placed there
-    spans = [_select_span(51, "inventory", "inventory", "10.0.4.21", 1.8, 316.8)]
+    spans = [_select_span(51, 1.8, 316.8, user="inventory", ip="10.0.4.21")]
     stmt = "SELECT qty FROM stock WHERE sku = 'a'"
     queries = [
         query(1, 0, 321.6, stmt, SELECT_STOCK, db="shop"),
