@@ -25,21 +25,23 @@ import pyarrow as pa
 
 from pipeline.errors import ConfigError
 
-COLUMNS = {
-    "service": "service",
-    "name": "name",
-    "kind": "kind",
-    "status": "status",
-    "status_message": "status_message",
-    "trace_id": "trace_id",
-    "span_id": "span_id",
-    "parent_span_id": "parent_span_id",
-    "duration_ms": "duration_ms",
-    "self_ms": "self_ms",
-    "http_status": "http_status",
-    "db_system": "db_system",
-    "db_statement": "db_statement",
-}
+COLUMNS = frozenset(
+    {
+        "service",
+        "name",
+        "kind",
+        "status",
+        "status_message",
+        "trace_id",
+        "span_id",
+        "parent_span_id",
+        "duration_ms",
+        "self_ms",
+        "http_status",
+        "db_system",
+        "db_statement",
+    }
+)
 OPERATORS = {"=": "=", "!=": "<>", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "~": "~"}
 _TOKEN = re.compile(
     r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<op><=|>=|!=|<>|=|<|>|~)"""
@@ -125,7 +127,7 @@ def _condition(key: str, op: str, value: tuple[str, Any], params: dict[str, Any]
     n = sum(1 for name in params if name.startswith("v"))  # conditions so far
     vname = f"v{n}"
     if key in COLUMNS:
-        target = f"CAST({COLUMNS[key]} AS VARCHAR)"
+        target = f"CAST({key} AS VARCHAR)"  # a name from COLUMNS, never user text
     else:
         kname = f"k{n}"
         params[kname] = key
