@@ -43,7 +43,13 @@ def iso_z(us: int) -> str:
     return utc(us).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _seconds(us: int, places: int) -> str:
+def time_local(us: int) -> str:
+    """nginx ``$time_local`` of a UTC host: ``17/Nov/2026:14:32:05 +0000``."""
+    t = utc(us)
+    return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S} +0000"
+
+
+def seconds(us: int, places: int) -> str:
     """Seconds with ``places`` decimals from integer microseconds (truncated, like nginx and MySQL)."""
     whole, frac = divmod(us, SECOND)
     return f"{whole}.{frac:06d}"[: len(str(whole)) + 1 + places]
@@ -60,12 +66,11 @@ def _by_time(records: Iterable[LogRecord]) -> list[LogRecord]:
 
 def access_line(r: AccessRecord) -> str:
     """nginx ``log_format trace`` (README): the header and the upstream time are ``-`` when absent."""
-    t = utc(r.end_us)
-    local = f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S} +0000"
-    upstream = "-" if r.upstream_us is None else _seconds(r.upstream_us, 3)
+    upstream = "-" if r.upstream_us is None else seconds(r.upstream_us, 3)
     return (
-        f'{r.remote_addr} - - [{local}] "{r.request}" {r.status} {r.body_bytes} "-" "{r.user_agent}" '
-        f'"{r.traceparent or "-"}" {_seconds(r.request_time_us, 3)} {upstream}'
+        f'{r.remote_addr} - - [{time_local(r.end_us)}] "{r.request}" {r.status} {r.body_bytes} "-" '
+        f'"{r.user_agent}" '
+        f'"{r.traceparent or "-"}" {seconds(r.request_time_us, 3)} {upstream}'
     )
 
 
@@ -124,7 +129,7 @@ def render_jsonl(records: Iterable[LogRecord], out: LineWriter) -> None:
         r.line = out.write([_cut(line) if r.cut else line])
 
 
-def _logfmt_value(value: str) -> str:
+def logfmt_value(value: str) -> str:
     # go-kit/log quotes only values that need it (space, '=', '"', control characters, empty)
     if value and value.isprintable() and not any(c in value for c in ' ="\\'):
         return value
@@ -143,7 +148,7 @@ def logfmt_line(r: LogRecord) -> str:
     if r.trace_id is not None and r.span_id is not None:
         pairs += [("trace_id", r.trace_id), ("span_id", r.span_id)]
     pairs += [("msg", r.message), *r.fields.items()]
-    return " ".join(f"{k}={_logfmt_value(v)}" for k, v in pairs)
+    return " ".join(f"{k}={logfmt_value(v)}" for k, v in pairs)
 
 
 def render_logfmt(records: Iterable[LogRecord], out: LineWriter) -> None:
@@ -156,7 +161,7 @@ def slow_entry(q: SlowQuery, first_on_connection: bool) -> list[str]:
     """A MySQL 8.0 slow-log entry with ``log_slow_extra=ON`` (spacing as mysqld writes it)."""
     statement = q.statement + (f" {q.comment}" if q.comment else "")
     stats = (
-        f"# Query_time: {_seconds(q.end_us - q.start_us, 6)}  Lock_time: {_seconds(q.lock_us, 6)} "
+        f"# Query_time: {seconds(q.end_us - q.start_us, 6)}  Lock_time: {seconds(q.lock_us, 6)} "
         f"Rows_sent: {q.rows_sent}  Rows_examined: {q.rows_examined} Thread_id: {q.thread_id} "
         f"Errno: {q.errno} Killed: 0 Bytes_received: {len(statement) + 5} Bytes_sent: {q.bytes_sent} "
         f"Read_first: 0 Read_last: 0 Read_key: 1 Read_next: {q.read_next} Read_prev: 0 Read_rnd: 0 "

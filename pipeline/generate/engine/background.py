@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 from pipeline.generate.engine.calls import pg_prefix
 from pipeline.generate.engine.core import Engine
-from pipeline.generate.engine.gateway import time_local
 from pipeline.generate.engine.sinks import Ref
 from pipeline.generate.engine.topology import ACCESS_FILE, PAYMENTS_DB, Host
 from pipeline.generate.model import MS, SECOND
-from pipeline.generate.render import iso_z
+from pipeline.generate.render import iso_z, time_local
 
 HEALTH_EVERY_US = 10 * SECOND
 PERIODIC_EVERY_US = 60 * SECOND

@@ -21,7 +21,6 @@ from pipeline.generate.engine.services import Knobs
 from pipeline.generate.engine.sinks import Ref
 from pipeline.generate.model import MS, Span
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _CONTROLLER = "c.e.order.web.OrderController"
 USER_TIMEOUT_MS = 1000
 INVENTORY_TIMEOUT_MS = 2000

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pipeline.generate.engine.calls import Call, Handler
 from pipeline.generate.engine.core import Engine, Req
 from pipeline.generate.engine.topology import ID_FORM
-from pipeline.generate.model import utc
+from pipeline.generate.render import seconds, time_local
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ERROR_BODY = {400: 96, 404: 64, 500: 87, 502: 87, 503: 91, 504: 91}
 
 
@@ -26,16 +25,6 @@ class Client:
     addr: str
     agent: str
     header: str | None  # "b3" or "traceparent"; None: no header (nginx starts the trace)
-
-
-def time_local(us: int) -> str:
-    t = utc(us)
-    return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S} +0000"
-
-
-def _secs(us: int) -> str:
-    whole, frac = divmod(max(us, 0), 1_000_000)
-    return f"{whole}.{frac // 1000:03d}"
 
 
 def gateway(
@@ -72,9 +61,10 @@ def gateway(
         header = req.header(req.client_span_id)
     body = _ERROR_BODY.get(status, 120 + eng.rng.randint(0, 300))
     rt = end - start_us + eng.us(0.1, 0.3)
+    upstream = seconds(max(up.end_us - up.start_us + 200, 0), 3)
     line = (
         f'{client.addr} - - [{time_local(end)}] "{method} {path} HTTP/1.1" {status} {body} "-" '
-        f'"{client.agent}" "{header}" {_secs(rt)} {_secs(up.end_us - up.start_us + 200)}'
+        f'"{client.agent}" "{header}" {seconds(max(rt, 0), 3)} {upstream}'
     )
     form = ID_FORM["nginx"] if header != "-" else "none"
     eng.access(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline.generate.model import SECOND, utc
-from pipeline.generate.render import iso_z, otel_log_doc
+from pipeline.generate.render import iso_z, logfmt_value, otel_log_doc
 
 _BERLIN_US = 3600 * SECOND  # order-service's hosts run on Europe/Berlin (CET in November)
 _LOGSTASH_LEVEL = {"DEBUG": 10000, "INFO": 20000, "WARN": 30000, "ERROR": 40000}
@@ -112,12 +112,6 @@ def dd_json(e: Event) -> list[str]:
     return [_json(doc)]
 
 
-def _logfmt_value(value: str) -> str:
-    if value and value.isprintable() and not any(c in value for c in ' ="\\'):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _logfmt(e: Event, with_span: bool) -> list[str]:
     pairs = [
         ("ts", iso_z(e.ts_us)),
@@ -131,7 +125,7 @@ def _logfmt(e: Event, with_span: bool) -> list[str]:
         if with_span and e.span_id is not None:
             pairs.append(("span_id", e.span_id))
     pairs += [("msg", e.message), *e.fields.items()]
-    return [" ".join(f"{k}={_logfmt_value(v)}" for k, v in pairs)]
+    return [" ".join(f"{k}={logfmt_value(v)}" for k, v in pairs)]
 
 
 def logfmt_trace(e: Event) -> list[str]:
