@@ -2,3 +2,5 @@
 
 The registry of names lives in :mod:`parsers.registry`; the contract in :mod:`parsers.base`.
 """
+
+from parsers import _runtime  # noqa: F401  (allocator settings, before polars loads)

@@ -13,7 +13,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-BLOCK_BYTES = 32 * 1024 * 1024
+BLOCK_BYTES = 16 * 1024 * 1024
+HOLD_BYTES = 64 * 1024 * 1024  # how far apart a PostgreSQL statement and its duration may be
 
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
 
@@ -81,7 +82,7 @@ def iter_chunks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[Chunk]:
 
 
 def iter_records(
-    path: Path, record_start: object, block_bytes: int = BLOCK_BYTES, hold_bytes: int = BLOCK_BYTES
+    path: Path, record_start: object, block_bytes: int = BLOCK_BYTES, hold_bytes: int = HOLD_BYTES
 ) -> Iterator[Chunk]:
     """Chunks cut at record boundaries, so a multi-line record never straddles two chunks.
 
