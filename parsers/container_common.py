@@ -240,7 +240,7 @@ def _plain(grp: pl.DataFrame, ctx: ParseContext, wrapper: str, stream: str | Non
     recs = recs.with_columns(
         pl.col("text").str.strip_chars_end("\r").alias("message"), pl.lit(stream, pl.String).alias("s")
     )
-    attributes = base.kv_arrow(recs, [("stream", pl.col("s"))])
+    attributes = base.kv_map(recs, [("stream", pl.col("s"))])
     plain_ctx = ParseContext(ctx.source_file, ctx.first_line, None, ctx.timezone, ctx.year, ctx.options)
     records = base.finish_logs(recs, attributes, plain_ctx, f"{wrapper}+{PLAIN}")
     tally.records.append(_with_wrapper(records, grp, recs["row"].cast(pl.Int64).to_numpy(), ctx))

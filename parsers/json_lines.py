@@ -274,7 +274,7 @@ def _decode(df: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array, pl.DataFrame]:
             )
         exprs, pairs, _ = _columns(keys, nested)
         recs = _normalize(values.select(exprs))
-        attributes: pa.Array = base.kv_arrow(values, pairs)
+        attributes: pa.Array = base.kv_map(values, pairs)
         if generic:
             extra = values.select("line_no").join(
                 _generic_extras(con, keys), on="line_no", how="left", maintain_order="left"

@@ -82,7 +82,7 @@ class RegexFormat:
         no_ts = good["ts"].is_null() if "ts" in self.groups else pl.Series([False] * good.height)
         bad_ts = good.filter(no_ts)
         good = good.filter(~no_ts)
-        attributes = base.kv_arrow(good, [(g, pl.col(g)) for g in self.groups if g not in COLUMNS])
+        attributes = base.kv_map(good, [(g, pl.col(g)) for g in self.groups if g not in COLUMNS])
         rejects = pl.concat(
             [
                 orphans.select(
