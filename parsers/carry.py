@@ -19,6 +19,7 @@ may restate, inherited until it does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -59,3 +60,33 @@ def set_rows(table: pa.Table, column: str, rows: np.ndarray, values: pl.Series) 
     current = pl.Series(table.column(i).combine_chunks())
     series = current.scatter(rows, values.cast(current.dtype))
     return table.set_column(i, field, series.to_arrow().cast(field.type))
+
+
+def syslog_year(months: pl.Series, assumed: int, shift: Callable[[ParseResult, int], None]) -> Step:
+    """The step of the year of year-less (BSD syslog) times. The chunk was parsed as if it began in
+    ``assumed``, one year more at each month that goes down (December -> January); ``months`` are its times'
+    months in line order. It really begins in the year the chunks before ended in, plus one when its first
+    month is lower than their last: ``shift(result, years)`` moves its year-less times by the difference.
+    The value carried is (year, month) at the end of the chunk."""
+    seen = months.drop_nulls()
+    rollovers = int((seen < seen.shift(1)).sum())
+
+    def step(result: ParseResult, before: object) -> object:
+        if not len(seen):
+            return before
+        year = assumed
+        if before is not None:
+            year, month = cast(tuple[int, int], before)
+            year += int(seen[0] < month)
+        if year != assumed:
+            shift(result, year - assumed)
+        return (year + rollovers, int(seen[-1]))
+
+    return step
+
+
+def offset_years(ts: pl.Series, years: int, timezone: str) -> pl.Series:
+    """UTC times moved by whole ``years`` on the wall clock of ``timezone`` (where they were read)."""
+    return pl.select(
+        pl.lit(ts).dt.convert_time_zone(timezone).dt.offset_by(f"{years}y").dt.convert_time_zone("UTC")
+    ).to_series()

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import cast
 
 import polars as pl
 import pyarrow as pa
@@ -274,10 +273,8 @@ def build(
         *((c if c != "app" else "application_name", _nonempty(pl.col(c))) for c in EXTRA_ATTRIBUTES),
     ]
     table = base.finish(out, ctx, fmt, schema.SLOW_QUERIES)
-    bag = base.kv_arrow(out, pairs)
     field = schema.SLOW_QUERIES.field("attributes")
-    bag_col = schema.conform(pa.table({"attributes": bag}), pa.schema([field])).column(0)
-    table = table.set_column(table.schema.get_field_index("attributes"), field, bag_col)
+    table = table.set_column(table.schema.get_field_index("attributes"), field, base.kv_map(out, pairs))
 
     stray = stray if stray is not None else pl.DataFrame({"line_no": [], "raw": []}, schema=_STRAY)
     blank = stray["raw"].str.strip_chars() == ""
@@ -511,38 +508,24 @@ def _syslog_time(tags: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
 
 
 def _year_step(months: pl.Series, ctx: ParseContext) -> Callable[[pl.DataFrame], dict[str, carry.Step]]:
-    """The carried year of BSD syslog times: a chunk was parsed as if it began in ``ctx.year``; it begins in
-    the year the chunks before ended in, plus one when its first month is lower than their last. The value
-    carried is (year, month) at the end of the chunk."""
-    seen = months.drop_nulls()
-    rollovers = int((seen < seen.shift(1)).sum())
+    """The carried year of BSD syslog times (:func:`parsers.carry.syslog_year`) for the records
+    ``good["bsd_time"]`` marks: their ``end_ts`` moves by whole years, ``ts`` keeps its distance to it."""
     assumed = ctx.year if ctx.year is not None else FALLBACK_YEAR
 
     def steps(good: pl.DataFrame) -> dict[str, carry.Step]:
         rows = good["bsd_time"].arg_true().to_numpy()
 
-        def step(result: ParseResult, before: object) -> object:
-            if not len(seen):
-                return before
-            year = assumed
-            if before is not None:
-                year, month = cast(tuple[int, int], before)
-                year += int(seen[0] < month)
-            if year != assumed and len(rows):
-                table = result.records
-                end = pl.Series(table.column("end_ts").take(rows))
-                moved = pl.select(
-                    pl.lit(end)
-                    .dt.convert_time_zone(ctx.timezone)
-                    .dt.offset_by(f"{year - assumed}y")
-                    .dt.convert_time_zone("UTC")
-                ).to_series()
-                start = moved - (end - pl.Series(table.column("ts").take(rows)))
-                table = carry.set_rows(table, "end_ts", rows, moved)
-                result.records = carry.set_rows(table, "ts", rows, start)
-            return (year + rollovers, int(seen[-1]))
+        def shift(result: ParseResult, years: int) -> None:
+            if not len(rows):
+                return
+            table = result.records
+            end = pl.Series(table.column("end_ts").take(rows))
+            moved = carry.offset_years(end, years, ctx.timezone)
+            start = moved - (end - pl.Series(table.column("ts").take(rows)))
+            table = carry.set_rows(table, "end_ts", rows, moved)
+            result.records = carry.set_rows(table, "ts", rows, start)
 
-        return {"syslog.year": step}
+        return {"syslog.year": carry.syslog_year(months, assumed, shift)}
 
     return steps
 

@@ -7,9 +7,10 @@
 
 A record starts at a line that begins (optionally after ``[``) with a recognizable timestamp: ISO date
 ``YYYY-MM-DD[T ]HH:MM:SS`` (also ``/`` between the date parts, ``,`` or ``.`` fraction, optional zone),
-syslog ``Mon DD HH:MM:SS`` (year from the context), access-log ``DD/Mon/YYYY:HH:MM:SS [+zzzz]``, or an epoch
-number (10, 13, 16 or 19 digits) followed by a blank. Every following line up to the next start (stack
-traces, indented text) is appended to the record's message with ``\\n``, as in :mod:`parsers.spring`.
+syslog ``Mon DD HH:MM:SS`` (year from the context, one more after each December -> January, carried across
+chunks), access-log ``DD/Mon/YYYY:HH:MM:SS [+zzzz]``, or an epoch number (10, 13, 16 or 19 digits)
+followed by a blank. Every following line up to the next start (stack traces, indented text) is appended
+to the record's message with ``\\n``, as in :mod:`parsers.spring`.
 
 Level: the first level word (TRACE DEBUG INFO NOTICE WARN WARNING ERROR FATAL CRITICAL SEVERE, upper or lower
 case, standing alone between blanks, brackets, ``|`` or ``:``) in the 80 characters after the timestamp.
@@ -41,8 +42,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from parsers import base, ids
-from parsers.base import Kind, ParseContext, ParseResult, finish_logs, kv_arrow, map_distinct
+from parsers import base, carry, ids
+from parsers.base import Kind, ParseContext, ParseResult, finish_logs, kv_map, map_distinct
 from parsers.levels import level_from_text
 from parsers.timeparse import EPOCH, ISO_ZONED, parse_timestamps
 
@@ -189,24 +190,52 @@ def _head(starts: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(message=rest.str.slice(pl.col("lead"))).drop("p", "prefix", "rest", "lead")
 
 
+_MONTHS = {m: i + 1 for i, m in enumerate(_MON.removeprefix("(?:").removesuffix(")").split("|"))}
+
+
 def _clean_ts(df: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, int]:
     """Make ``ts_raw`` readable by the formats: ``,`` fraction -> ``.``, year in front of syslog times.
 
+    Syslog times take the context's year, one more at each month that goes down (December -> January); the
+    chunks before may move them by whole years (:func:`_year_step`). ``month`` is the syslog times' month.
     Returns the frame and how many syslog times took a year not given by the context.
     """
     raw = pl.col("ts_raw")
-    syslog = raw.str.contains(f"^{_MON} ")
-    year = ctx.year if ctx.year is not None else dt.datetime.now(dt.UTC).year
-    guessed = 0 if ctx.year is not None else int(df.select(syslog.sum()).item())
     df = df.with_columns(
-        pl.when(syslog)
-        .then(pl.lit(f"{year} ") + raw.str.replace("  ", " ", literal=True))
+        month=pl.when(raw.str.contains(f"^{_MON} "))
+        .then(raw.str.head(3))
+        .replace_strict(_MONTHS, default=None, return_dtype=pl.Int64)
+    )
+    month = pl.col("month")
+    year = ctx.year if ctx.year is not None else dt.datetime.now(dt.UTC).year
+    guessed = 0 if ctx.year is not None else int(df["month"].is_not_null().sum())
+    rollovers = (month < month.forward_fill().shift(1)).fill_null(False).cast(pl.Int64).cum_sum()
+    df = df.with_columns(
+        pl.when(month.is_not_null())
+        .then(pl.format("{} ", rollovers + year) + raw.str.replace("  ", " ", literal=True))
         .when(raw.str.contains("^[0-9]{4}/"))  # Go's log: 2026/11/17 14:32:05
         .then(raw.str.replace_all("/", "-", literal=True).str.replace(",", ".", literal=True))
         .otherwise(raw.str.replace(",", ".", literal=True))
         .alias("ts_raw")
     )
     return df, guessed
+
+
+def _year_step(recs: pl.DataFrame, good: pl.DataFrame, ctx: ParseContext) -> dict[str, carry.Step]:
+    """The carried year of syslog times (:func:`parsers.carry.syslog_year`): the chunk was read as if it
+    began in the context's year; the chunks before may say it began a year later."""
+    if recs["month"].is_null().all():
+        return {}
+    assumed = ctx.year if ctx.year is not None else dt.datetime.now(dt.UTC).year
+    rows = good["month"].is_not_null().arg_true().to_numpy()
+
+    def shift(result: ParseResult, years: int) -> None:
+        ts = pl.Series(result.records.column("ts").take(rows))
+        result.records = carry.set_rows(
+            result.records, "ts", rows, carry.offset_years(ts, years, ctx.timezone)
+        )
+
+    return {"syslog.year": carry.syslog_year(recs["month"], assumed, shift)}
 
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
@@ -243,7 +272,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     recs, assumed = parse_timestamps(recs, "ts_raw", "ts", ctx.timezone, _TIME_FORMATS)
 
     good = recs.filter(pl.col("ts").is_not_null())
-    attributes = kv_arrow(
+    attributes = kv_map(
         good, [("trace_flags", pl.col("trace_flags")), ("trace_sampled", pl.col("trace_sampled"))]
     )
     bad = recs.filter(pl.col("ts").is_null()).select(
@@ -266,6 +295,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         skipped_lines=skipped,
         tz_assumed=assumed,
         notes=notes,
+        carry=_year_step(recs, good, ctx),
     )
 
 

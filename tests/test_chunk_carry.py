@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from parsers import carry, mysql_slow, postgres, postgres_csv, postgres_json
+from parsers import carry, mysql_slow, postgres, postgres_csv, postgres_json, text
 from parsers.base import ParseContext, Parser, ParseResult
 from pipeline import reader
 from pipeline.ingest import parse_chunks
@@ -261,6 +261,25 @@ def test_syslog_year_rollover_survives_every_cut(tmp_path: Path, year: int | Non
     first = year if year is not None else postgres.FALLBACK_YEAR
     local = whole.records["end_ts"].dt.convert_time_zone("Europe/Berlin").dt.year().to_list()
     assert local == [first] * 2 + [first + 1] * 3
+
+
+TEXT_SYSLOG = [
+    "Dec 31 23:59:58 web1 checkout[311]: ERROR payment failed trace_id=4bf92f3577b34da6a3ce929d0e0e4736",
+    "    at com.shop.Pay.charge(Pay.java:42)",
+    "Dec 31 23:59:59 web1 checkout[311]: INFO retrying",
+    "Jan  1 00:00:01 web1 checkout[311]: INFO retry ok",
+    "Jan  1 00:00:02 web1 checkout[311]: WARN slow response",
+    "Jan  2 10:00:00 web1 checkout[311]: INFO next day",
+]
+
+
+def test_text_syslog_year_rollover_survives_every_cut(tmp_path: Path) -> None:
+    path = _write(tmp_path, "app.log", TEXT_SYSLOG)
+    assert assert_cut_anywhere_is_whole(text, path, 2025) == 4
+    assert_tiny_blocks_are_whole(text, path, range(40, 500, 37), 2025)
+    whole = _parse_cut(text, _file_lines(path), [], 2025)
+    local = whole.records["ts"].dt.convert_time_zone("Europe/Berlin").dt.year().to_list()
+    assert local == [2025] * 2 + [2026] * 3
 
 
 # --- real files ---------------------------------------------------------------------------------------------
