@@ -2,11 +2,16 @@
 
     python bench/parsers.py                      # every format with a sample, 200 MB each
     python bench/parsers.py --mb 50 json spring  # some formats, smaller files
+    python bench/parsers.py --input scenario     # inputs from a generated 20,000-trace day
 
-Each input is built by repeating a sample file of that format (``sample_logs/``) until it reaches the size
-asked for; each parser then runs in a fresh process over the file exactly as ``tracejoin ingest`` reads it
-(streamed in blocks, cut at record boundaries), so peak memory is the parser's own. Results are printed and
-written to ``bench/out/parsers.json``. When ``pt-query-digest`` is installed, it is timed on the slow log too.
+Each input is built by repeating a sample file of that format (``sample_logs/``, ~100 KB) until it reaches
+the size asked for; that flatters what is computed once per distinct value (MySQL fingerprints, levels), so
+``--input scenario`` repeats instead the files of that format from a generated day (``tracejoin generate``:
+distinct IDs, users, literals; from under 1 MB (slow logs) to ~90 MB (OTLP) per format, JSON mixing OTel and
+logstash/Datadog conventions, and a PostgreSQL stderr log). Each parser then runs in a fresh process over the
+file exactly as ``tracejoin ingest`` reads it (streamed in blocks, cut at record boundaries), so peak memory
+is the parser's own. Results are printed and written to ``bench/out/parsers.json``
+(``parsers-scenario.json``). When ``pt-query-digest`` is installed, it is timed on the slow log too.
 """
 
 from __future__ import annotations
@@ -34,21 +39,52 @@ SAMPLES = {
 }
 
 
-def build_input(fmt: str, mb: int) -> Path:
-    """A file of at least ``mb`` MB made of copies of the sample (kept between runs)."""
+# files of each format in a generated day (``tracejoin generate``), under its ``logs/``
+SCENARIO = {
+    "json": ["user-service/*.jsonl", "payment-service/*.jsonl", "catalog-service/*.jsonl"],
+    "logfmt": ["inventory-service/*.log"],
+    "spring": ["order-service/*.log"],
+    "nginx": ["api-gateway/access.log"],
+    "mysql-slow": ["mysql/*.log"],
+    "postgresql": ["postgresql/*.log"],
+    "otlp-json": ["traces/otelcol-traces.json"],
+}
+SCENARIO_TRACES = 20_000
+
+
+def _scenario_day() -> Path:
+    """A generated day's ``logs/`` (made once, kept between runs)."""
+    day = OUT / f"bench-day-{SCENARIO_TRACES}"
+    if not (day / "ground_truth.json").exists():
+        gen = [sys.executable, "-m", "pipeline.cli", "generate", str(day), "--seed", "4"]
+        gen += ["--traces", str(SCENARIO_TRACES)]
+        subprocess.run(gen, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return day
+
+
+def build_input(fmt: str, mb: int, source: str = "sample") -> Path:
+    """A file of at least ``mb`` MB made of copies of the sample, or of the generated day's files of the
+    format (kept between runs)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    target = OUT / f"{fmt}-{mb}mb.log"
+    target = OUT / (f"{fmt}-{mb}mb.log" if source == "sample" else f"{fmt}-{mb}mb-{source}.log")
     if target.exists() and target.stat().st_size >= mb * 1_000_000:
         return target
-    block = (ROOT / SAMPLES[fmt]).read_bytes()
-    if not block.endswith(b"\n"):
-        block += b"\n"
+    if source == "sample":
+        block = (ROOT / SAMPLES[fmt]).read_bytes()
+    else:
+        day = _scenario_day()
+        block = b"".join(_whole_lines(f.read_bytes()) for g in SCENARIO[fmt] for f in sorted(day.glob(g)))
+    block = _whole_lines(block)
     with target.open("wb") as out:
         written = 0
         while written < mb * 1_000_000:
             out.write(block)
             written += len(block)
     return target
+
+
+def _whole_lines(data: bytes) -> bytes:
+    return data if data.endswith(b"\n") else data + b"\n"
 
 
 def run_one(fmt: str, path: Path, workers: int = WORKERS) -> dict[str, float]:
@@ -97,17 +133,22 @@ def pt_query_digest(path: Path) -> float | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("formats", nargs="*", default=sorted(SAMPLES))
+    ap.add_argument("formats", nargs="*", help="default: every format of the input source")
     ap.add_argument("--mb", type=int, default=200)
+    ap.add_argument("--input", choices=("sample", "scenario"), default="sample", help="what is repeated")
     ap.add_argument("--workers", type=int, default=WORKERS, help="chunks parsed at a time")
     ap.add_argument("--one", nargs=2, metavar=("FORMAT", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one[0], Path(args.one[1]), args.workers)))
         return
+    known = SAMPLES if args.input == "sample" else SCENARIO
+    formats = args.formats or sorted(known)
+    if unknown := sorted(set(formats) - set(known)):
+        ap.error(f"no {args.input} input for {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
     results = {}
-    for fmt in args.formats:
-        path = build_input(fmt, args.mb)
+    for fmt in formats:
+        path = build_input(fmt, args.mb, args.input)
         proc = subprocess.run(
             [sys.executable, __file__, "--one", fmt, str(path)], check=True, capture_output=True, text=True
         )
@@ -129,7 +170,8 @@ def main() -> None:
             f"{r['records']:>10} records  peak {r['peak_rss_mb']:6.0f} MB{extra}",
             flush=True,
         )
-    (OUT / "parsers.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    name = "parsers.json" if args.input == "sample" else f"parsers-{args.input}.json"
+    (OUT / name).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":
