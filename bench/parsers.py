@@ -39,7 +39,7 @@ SAMPLES = {
 }
 
 
-# files of each format in a generated day (``tracejoin generate``), under its ``logs/``
+# files of each format in a generated day (``tracejoin generate``), relative to its directory
 SCENARIO = {
     "json": ["user-service/*.jsonl", "payment-service/*.jsonl", "catalog-service/*.jsonl"],
     "logfmt": ["inventory-service/*.log"],
