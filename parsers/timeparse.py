@@ -89,15 +89,16 @@ def parse_any(expr: pl.Expr, timezone: str = "UTC") -> pl.Expr:
 
 
 def _dateutil_one(value: str, timezone: str) -> dt.datetime | None:
+    """One timestamp by python-dateutil, in UTC; None when it cannot be read (the record is rejected)."""
     try:
         parsed = du_parser.parse(value.strip("[] "))
-    except (ValueError, OverflowError):
-        return None
-    if parsed.tzinfo is None:
-        from zoneinfo import ZoneInfo
+        if parsed.tzinfo is None:
+            from zoneinfo import ZoneInfo
 
-        parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
-    return parsed.astimezone(dt.UTC)
+            parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
+        return parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # also a zone offset of 24 hours or more (`+2500`)
+        return None
 
 
 def dateutil_fill(df: pl.DataFrame, raw_col: str, ts_col: str, timezone: str = "UTC") -> pl.DataFrame:

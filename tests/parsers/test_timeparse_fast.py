@@ -92,3 +92,14 @@ def test_common_layouts_take_the_fast_path(fmt: str, value: str) -> None:
     assert fast is not None
     assert fast.to_list() == timeparse._chrono_format(pl.Series([value]), fmt, "UTC").to_list()
     assert fast[0] is not None
+
+
+def test_an_impossible_zone_offset_rejects_the_record_not_the_chunk() -> None:
+    from parsers import nginx
+    from tests.parsers.helpers import run_parser
+
+    good = '10.0.0.1 - - [17/Nov/2026:14:32:05 +0000] "GET / HTTP/1.1" 200 5 "-" "curl"'
+    bad = good.replace("+0000", "+2500")
+    recs, rejects, _ = run_parser(nginx, [good, bad], "access.log")
+    assert recs["ts"].to_list() == [datetime(2026, 11, 17, 14, 32, 5, tzinfo=UTC)]
+    assert rejects["reason"].to_list() == ["unreadable timestamp"]
