@@ -15,6 +15,7 @@ Any other value there is ``$http_x_forwarded_for``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import polars as pl
 
@@ -30,8 +31,8 @@ example = (
     '"checkout-web/4.2 (Android 14)" "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" 0.245 0.244'
 )
 
-# nginx escapes '"' inside variables as \x22, so a quoted field never holds a bare quote: the line is
-# validated with one capture-free regex (fast DFA) and then cut at its quotes and spaces.
+# nginx escapes '"' inside variables as \x22, so a quoted field never holds a bare quote: a line is cut at its
+# quotes, and only the short pieces between the quoted values are checked (:data:`_LINE`, piece by piece).
 _SECONDS = r"[0-9]+(?:\.[0-9]+)?"
 _UPSTREAM = rf"(?:{_SECONDS}|-)(?:(?:, | : )(?:{_SECONDS}|-))*"
 _LINE = (
@@ -39,65 +40,140 @@ _LINE = (
     rf'(?: "[^"]*")?(?: (?:{_SECONDS}|-))?(?: {_UPSTREAM})?[ \t\r]*$'
 )
 _SNIFF = re.compile(_LINE)
+# the pieces of _LINE outside the quoted values (none of them holds a quote)
+_HEAD = r"^[^ ]+ [^ ]+ [^ ]+ \[[^\]]+\] $"  # before the request
+_STATUS_BYTES = r"^ [0-9]{3} (?:[0-9]+|-) $"  # between the request and the referer
+_TIMES = rf"^(?: (?:{_SECONDS}|-))?(?: {_UPSTREAM})?[ \t\r]*$"  # after the last quoted value
 _TRACEPARENT = r"^[ \t]*[0-9a-fA-F]{2}-[0-9a-fA-F]{32}-[0-9a-fA-F]{16}-[0-9a-fA-F]{2}[ \t]*$"
 _B3_SINGLE = (
     r"^[ \t]*([0-9a-fA-F]{16}|[0-9a-fA-F]{32})-([0-9a-fA-F]{16})(?:-[01dD])?(?:-[0-9a-fA-F]{16})?[ \t]*$"
 )
 _REQUEST = r"^[A-Z][A-Z_-]* [^ ]+(?: [^ ]+)?$"
 _TIME_LOCAL = "%d/%b/%Y:%H:%M:%S %z"
+_REJECT = "not an nginx access-log line"
+_SAMPLE = 8192  # rows that tell whether a piece's values repeat
 
 
-def _fields(df: pl.DataFrame) -> pl.DataFrame:
-    """Cut valid lines into their fields: quotes first, then spaces inside the unquoted stretches.
+def _by_value(df: pl.DataFrame, key: str, fields: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """``fields`` (columns computed from column ``key`` alone) added to ``df``.
 
-    Each cut is materialized before its pieces are used: an eager frame evaluates an expression again at
-    every reference (the split once per field it gives).
+    Where the values repeat (a sample of the chunk shows it: one client behind a load balancer within a
+    second, the same request line, the same times) ``fields`` is evaluated once per distinct value and
+    joined back, else on every row.
     """
-    df = df.with_columns(pl.col("line").str.split_exact('"', 8).alias("quoted")).unnest("quoted")
+    values = df.get_column(key)
+    if values.head(_SAMPLE).n_unique() * 2 > min(len(values), _SAMPLE):
+        return fields(df)
+    lookup = fields(pl.DataFrame({key: values.unique()}))
+    return df.join(lookup, on=key, how="left", maintain_order="left", nulls_equal=True)
+
+
+def _head(df: pl.DataFrame) -> pl.DataFrame:
+    """``$remote_addr - $remote_user [$time_local] `` (piece ``f0``): its check, client, user and time."""
+    head = pl.col("f0")
+    df = df.with_columns(open=head.str.find("[", literal=True), close=head.str.find("]", literal=True))
+    open_, close = pl.col("open"), pl.col("close")
+    return (
+        df.with_columns(
+            head.str.contains(_HEAD).alias("head_ok"),
+            head.str.split_exact(" ", 2).struct.rename_fields(["client", "ident", "user"]).alias("h"),
+            head.str.slice(open_ + 1, close - open_ - 1).alias("time"),
+        )
+        .unnest("h")
+        .drop("ident", "open", "close")
+    )
+
+
+def _status(df: pl.DataFrame) -> pl.DataFrame:
+    """`` $status $body_bytes_sent `` (piece ``f2``): its check, status, bytes and the level."""
+    piece = pl.col("f2")
+    df = df.with_columns(
+        piece.str.contains(_STATUS_BYTES).alias("status_ok"),
+        piece.str.slice(1, 3).alias("status"),
+        piece.str.slice(5, piece.str.len_bytes() - 6).alias("bytes"),
+    )
+    status = pl.when(pl.col("status_ok")).then(pl.col("status")).cast(pl.Int64)
+    return df.with_columns(levels.level_from_http_status(status).alias("level"))
+
+
+def _times(df: pl.DataFrame) -> pl.DataFrame:
+    """``$request_time $upstream_response_time`` (piece ``times``): its check and both times in ms."""
+    df = df.with_columns(times_ok=pl.col("times").str.contains(_TIMES))
+    times = pl.when(pl.col("times_ok")).then(pl.col("times")).str.strip_chars(" \t\r")
+    df = df.with_columns(
+        times.str.splitn(" ", 2).struct.rename_fields(["request_time", "upstream_time"]).alias("t")
+    ).unnest("t")
+    return df.with_columns(
+        _upstream_ms(df).alias("upstream_ms"),
+        _ms(df.select(base.dash(pl.col("request_time"))).to_series()).alias("request_ms"),
+    ).drop("request_time", "upstream_time")
+
+
+def _request(df: pl.DataFrame) -> pl.DataFrame:
+    """``$request`` (piece ``f1``): method and URL path and query; none for a garbled request line (TLS bytes
+    on the plain port, a scanner)."""
+    request = pl.col("f1")
+    df = df.with_columns(
+        request.str.contains(_REQUEST).alias("valid"),
+        request.str.split_exact(" ", 1).struct.rename_fields(["method", "target"]).alias("r"),
+    ).unnest("r")
+    valid = pl.col("valid")
+    df = df.with_columns(pl.when(valid).then(pl.col("method")), pl.when(valid).then(pl.col("target")))
+    df = df.with_columns(q=pl.col("target").str.find("?", literal=True))
+    (_, path), (_, query) = base.url_attributes(pl.col("target"), pl.col("q"))
+    return df.with_columns(path.alias("url_path"), query.alias("url_query")).drop("valid", "target", "q")
+
+
+def _lines(lines: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Valid lines with their fields, rejects for the others, and the number of blank lines.
+
+    A line is cut at its quotes: a valid one has 6 or 8, and its pieces outside the quoted values are
+    checked each by a capture-free regex (together the same as :data:`_LINE`, which would run over the long
+    quoted values too).
+    """
+    line = pl.col("line")
+    df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("line_no")
+    q = pl.col("q")
+    df = df.with_columns(q=line.str.split('"'))
     df = df.select(
         "line_no",
         "line",
-        pl.col("field_0").alias("head"),  # $remote_addr - $remote_user [$time_local]
-        pl.col("field_1").alias("request"),
-        pl.col("field_2").str.strip_chars(" ").alias("status_bytes"),
-        pl.col("field_3").alias("referer"),
-        pl.col("field_5").alias("agent"),
-        pl.col("field_7").alias("extra"),
-        # the times follow the user agent (combined + times) or the extra quoted field
-        pl.when(pl.col("field_7").is_null())
-        .then(pl.col("field_6"))
-        .otherwise(pl.col("field_8"))
-        .str.strip_chars(" \t\r")
-        .alias("times"),
+        q.list.len().alias("n"),
+        *(q.list.get(i, null_on_oob=True).alias(f"f{i}") for i in range(9)),
     )
-    head = pl.col("head")
-    df = df.with_columns(open=head.str.find("[", literal=True), close=head.str.find("]", literal=True))
-    open_, close = pl.col("open"), pl.col("close")
-    df = df.with_columns(
-        head.str.split_exact(" ", 2).struct.rename_fields(["client", "ident", "user"]).alias("h"),
-        head.str.slice(open_ + 1, close - open_ - 1).alias("time"),
-        pl.col("status_bytes").str.split_exact(" ", 1).struct.rename_fields(["status", "bytes"]).alias("sb"),
-        pl.col("times").str.splitn(" ", 2).struct.rename_fields(["request_time", "upstream_time"]).alias("t"),
-        pl.col("request")
-        .str.splitn(" ", 3)
-        .struct.rename_fields(["method", "target", "protocol"])
-        .alias("r"),
-        # a garbled request line (TLS bytes on the plain port, a scanner) has no method/target/protocol
-        pl.col("request").str.contains(_REQUEST).alias("valid"),
-    ).unnest("h", "sb", "t", "r")
-    valid = pl.col("valid")
-    return df.with_columns(
-        pl.when(valid).then(pl.col("method")).alias("method"),
-        pl.when(valid).then(pl.col("target")).alias("target"),
-        pl.when(valid).then(pl.col("protocol")).alias("protocol"),
-    ).drop("head", "status_bytes", "times", "ident", "valid", "open", "close")
+    n = pl.col("n")
+    # the times follow the user agent (combined + times) or the extra quoted field
+    df = df.with_columns(times=pl.when(n == 9).then(pl.col("f8")).otherwise(pl.col("f6")))
+    df = _by_value(_by_value(_by_value(df, "f0", _head), "f2", _status), "times", _times)
+    ok = (
+        n.is_in([7, 9])
+        & (pl.col("f4") == " ")
+        & ((n == 7) | (pl.col("f6") == " "))
+        & pl.col("head_ok")
+        & pl.col("status_ok")
+        & pl.col("times_ok")
+    ).fill_null(False)
+    df = df.with_columns(ok=ok)
+    # blank lines are skipped, not rejected (a valid line is never blank: only the others are looked at)
+    bad = df.filter(~pl.col("ok")).select("line_no", "line")
+    blank = bad.select(line.is_null() | ~line.str.contains("[^ \t\r]")).to_series()
+    skipped = int(blank.sum())
+    bad = bad.filter(~blank).select("line_no", pl.lit(_REJECT).alias("reason"), line.alias("raw"))
+    if bad.height or skipped:
+        df = df.filter(pl.col("ok"))
+    df = _by_value(df, "f1", _request)
+    return df.rename({"f1": "request", "f3": "referer", "f5": "agent"}), bad, skipped
 
 
 def _ms(seconds: pl.Series) -> pl.Series:
-    """Seconds as text -> milliseconds as text (``0.245`` -> ``245``)."""
+    """Seconds as text -> milliseconds as text (``0.245`` -> ``245``, ``2.0005`` -> ``2000.5``)."""
     ms = (seconds.cast(pl.Float64, strict=False) * 1000).round(3)  # a Series: parsed once, not per use
-    text = pl.when(ms == ms.round(0)).then(ms.cast(pl.Int64).cast(pl.String)).otherwise(ms.cast(pl.String))
-    return pl.select(text).to_series().alias(seconds.name)
+    text = ms.cast(pl.Int64).cast(pl.String)
+    fraction = (ms != ms.round(0)).fill_null(False)
+    if fraction.any():  # formatting a float costs twice an integer: only where there is a fraction
+        idx = fraction.arg_true()
+        text = text.scatter(idx, ms.gather(idx).cast(pl.String))
+    return text.alias(seconds.name)
 
 
 def _upstream_ms(df: pl.DataFrame) -> pl.Series:
@@ -113,43 +189,51 @@ def _upstream_ms(df: pl.DataFrame) -> pl.Series:
     return out
 
 
+def _trace_header(extra: pl.Series) -> pl.DataFrame:
+    """The quoted field after the user agent (``-`` already null): ``traceparent`` and ``b3`` (the header
+    values, trimmed), ``forwarded_for`` (any other value) and the ``trace_id``/``span_id`` they carry.
+
+    The B3 regex only sees the values that are no traceparent (none, in most logs).
+    """
+
+    def nulls() -> pl.Series:  # a new one each time: scatter writes in place
+        return pl.repeat(None, len(extra), dtype=pl.String, eager=True)
+
+    is_tp = extra.str.contains(_TRACEPARENT).fill_null(False)
+    traceparent = pl.select(pl.when(is_tp).then(extra.str.strip_chars())).to_series()
+    # the shape was checked, so the IDs sit at fixed offsets (00-<trace>-<parent>-<flags>)
+    trace, span = traceparent.str.slice(3, 32), traceparent.str.slice(36, 16)
+    b3, forwarded = nulls(), nulls()
+    others = extra.is_not_null() & ~is_tp
+    if others.any():
+        idx = others.arg_true()
+        rest = extra.gather(idx)
+        groups = rest.str.extract_groups(_B3_SINGLE)
+        b3_trace, b3_span = groups.struct.field("1"), groups.struct.field("2")
+        is_b3 = b3_trace.is_not_null()
+        trace, span = trace.scatter(idx, b3_trace), span.scatter(idx, b3_span)  # null there before
+        b3.scatter(idx, pl.select(pl.when(is_b3).then(rest.str.strip_chars())).to_series())
+        forwarded.scatter(idx, pl.select(pl.when(~is_b3).then(rest)).to_series())
+    named = {"traceparent": traceparent, "b3_header": b3, "forwarded_for": forwarded}
+    return pl.DataFrame([s.alias(n) for n, s in {**named, "trace_id": trace, "span_id": span}.items()])
+
+
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse a chunk of nginx access-log lines into LOGS records and rejects."""
-    df, bad, skipped = base.matching_lines(lines, _LINE, "not an nginx access-log line")
-    df = _fields(df)
-
-    status = pl.col("status").cast(pl.Int64)
-    extra = base.dash(pl.col("extra"))
-    # computed once into columns: an eager frame evaluates a sub-expression again wherever it appears
-    df = df.with_columns(is_traceparent=extra.str.contains(_TRACEPARENT))
-    is_traceparent = pl.col("is_traceparent")
-    df = df.with_columns(
-        traceparent=pl.when(is_traceparent).then(extra.str.strip_chars()),
-        b3=pl.when(~is_traceparent).then(extra.str.extract_groups(_B3_SINGLE)),
-    ).unnest("b3", separator="_")
-    df = df.with_columns(is_b3=pl.col("b3_1").is_not_null())
-    traceparent = pl.col("traceparent")
+    df, bad, skipped = _lines(lines)
+    extra = df.select(base.dash(pl.col("f7"))).to_series()
+    df = pl.concat([df, _trace_header(extra)], how="horizontal")
     recs = df.with_columns(
-        levels.level_from_http_status(status).alias("level"),
         (pl.col("request") + " " + pl.col("status")).alias("message"),
-        # the shape was checked above, so the IDs sit at fixed offsets (00-<trace>-<parent>-<flags>)
-        pl.coalesce(traceparent.str.slice(3, 32), pl.col("b3_1")).alias("trace_id"),
-        pl.coalesce(traceparent.str.slice(36, 16), pl.col("b3_2")).alias("span_id"),
-        pl.when(~is_traceparent & ~pl.col("is_b3")).then(extra).alias("forwarded_for"),
-        pl.when(pl.col("is_b3")).then(extra.str.strip_chars()).alias("b3_header"),
-        pl.col("target").str.find("?", literal=True).alias("q"),
+        ids.trace_id(pl.col("trace_id")),
+        ids.span_id(pl.col("span_id")),
     )
-    recs = recs.with_columns(
-        _upstream_ms(recs).alias("upstream_ms"),
-        _ms(recs.select(base.dash(pl.col("request_time"))).to_series()).alias("request_ms"),
-    )
-    recs = recs.with_columns(ids.trace_id(pl.col("trace_id")), ids.span_id(pl.col("span_id")))
-    target = pl.col("target")
     attrs = [
         ("client.address", pl.col("client")),
         ("user.name", base.dash(pl.col("user"))),
         ("http.request.method", pl.col("method")),
-        *base.url_attributes(target, pl.col("q")),
+        ("url.path", pl.col("url_path")),
+        ("url.query", pl.col("url_query")),
         ("http.response.status_code", pl.col("status")),
         ("http.response.body.size", base.dash(pl.col("bytes"))),
         ("http.referer", base.dash(pl.col("referer"))),

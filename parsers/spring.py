@@ -17,6 +17,7 @@ correlation block after the thread. Times: ISO with offset, or zone-less ``yyyy-
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import polars as pl
 
@@ -49,9 +50,14 @@ _CORR = r"\[ *(?:[0-9a-fA-F]{16,32}-[0-9a-fA-F]{16} *| {20,})\]"
 _CORR_BLOCK = r"^ *(?:[0-9a-fA-F]{16,32}-[0-9a-fA-F]{16} *| {20,})$"
 _TAIL_SHAPE = rf"(?:\[[^\]]*\][ \t]+)?\[[^\]]*\][ \t]+(?:{_CORR}[ \t]+)?[^ \t\[]+"
 _SNIFF = re.compile(rf"^{_HEAD}[ \t]+---[ \t]+{_TAIL_SHAPE}[ \t]+:(?:[ \t].*)?$")
+# _HEAD after the time (which holds no blank past its date): level, MDC block, PID
+_LEVEL_PID = (
+    rf"^[ \t]+(?P<level>TRACE|DEBUG|INFO|WARN|ERROR|FATAL)[ \t]+(?:{_MDC}[ \t]+)?(?P<pid>[0-9]+)[ \t]*$"
+)
 
 # ISO with offset (the sample's dateformat), logback's default yyyy-MM-dd HH:mm:ss.SSS, ISO without offset
 _TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f")
+_SAMPLE = 8192  # rows that tell whether a column's values repeat
 
 
 def record_start(lines: pl.Series) -> pl.Series | None:
@@ -63,11 +69,44 @@ def _blank(col: pl.Expr) -> pl.Expr:
     return col.str.strip_chars().replace("", None)  # stripped once (a when/then would strip twice)
 
 
+def _by_value(df: pl.DataFrame, key: str, fields: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """``fields`` (columns computed from column ``key`` alone) added to ``df``.
+
+    Where the values repeat (a sample of the chunk shows it: level and MDC block within a request, thread and
+    logger) ``fields`` is evaluated once per distinct value and joined back, else on every row.
+    """
+    values = df.get_column(key)
+    if values.head(_SAMPLE).n_unique() * 2 > min(len(values), _SAMPLE):
+        return fields(df)
+    lookup = fields(pl.DataFrame({key: values.unique()}))
+    return df.join(lookup, on=key, how="left", maintain_order="left", nulls_equal=True)
+
+
+def _level_pid(df: pl.DataFrame) -> pl.DataFrame:
+    """Level, MDC block and PID from ``level_pid``, the part of the head after the time.
+
+    The MDC fields come blank-stripped, null when blank; ``mdc_trace_id``/``mdc_span_id`` normalized.
+    """
+    df = df.with_columns(pl.col("level_pid").str.extract_groups(_LEVEL_PID).alias("h")).unnest("h")
+    df = df.with_columns(
+        _blank(pl.col("mdc_app")),
+        _blank(pl.col("mdc_trace")),
+        _blank(pl.col("mdc_span")),
+        _blank(pl.col("export")),
+    )
+    return df.with_columns(
+        ids.trace_id(pl.col("mdc_trace")).alias("mdc_trace_id"),
+        ids.span_id(pl.col("mdc_span")).alias("mdc_span_id"),
+    )
+
+
 def _tail(df: pl.DataFrame) -> pl.DataFrame:
     """Boot 3.2+ ``[app]``, ``[thread]``, Boot 3.2+ ``[traceId-spanId]`` and the logger from ``pre``.
 
-    ``pre`` is the text between `` --- `` and `` : ``, cut at ``"] "``; a capture-free regex checked it.
+    ``pre`` is the text between `` --- `` and `` : ``, cut at ``"] "``; ``ok``: a capture-free regex checked
+    it. App and IDs come blank-stripped, null when blank; ``corr_trace_id``/``corr_span_id`` normalized.
     """
+    df = df.with_columns(ok=pl.col("pre").str.contains(f"^{_TAIL_SHAPE}[ \t]*$").fill_null(False))
     df = df.with_columns(parts=pl.col("pre").str.strip_chars_end(" \t").str.split("] "))
     parts = pl.col("parts")
     # bracket blocks counted from the logger backwards, "[" stripped
@@ -80,54 +119,71 @@ def _tail(df: pl.DataFrame) -> pl.DataFrame:
     corr, blocks = pl.col("corr"), pl.col("blocks")
     df = df.with_columns(ids_=pl.when(corr).then(pl.col("b1").str.strip_chars()).str.split_exact("-", 1))
     ids_ = pl.col("ids_").struct  # a column: each field of an unmaterialized split would split again
-    return df.with_columns(
+    df = df.with_columns(
         pl.when(corr).then(pl.col("b2")).otherwise(pl.col("b1")).str.strip_chars().alias("thread"),
-        pl.when(corr & (blocks == 3))
-        .then(pl.col("b3"))
-        .when(~corr & (blocks == 2))
-        .then(pl.col("b2"))
-        .alias("app"),
-        ids_.field("field_0").alias("corr_trace"),
-        ids_.field("field_1").alias("corr_span"),
+        _blank(
+            pl.when(corr & (blocks == 3)).then(pl.col("b3")).when(~corr & (blocks == 2)).then(pl.col("b2"))
+        ).alias("app"),
+        _blank(ids_.field("field_0")).alias("corr_trace"),
+        _blank(ids_.field("field_1")).alias("corr_span"),
     ).drop("parts", "b1", "b2", "b3", "blocks", "corr", "ids_")
+    return df.with_columns(
+        ids.trace_id(pl.col("corr_trace")).alias("corr_trace_id"),
+        ids.span_id(pl.col("corr_span")).alias("corr_span_id"),
+    )
 
 
 def _records(starts: pl.DataFrame) -> pl.DataFrame:
     """Fields of record start lines; ``ts_raw`` is null where a line does not follow the pattern.
 
     The line is cut at its first `` --- `` and the first `` : `` after it (literal searches); the message is
-    never scanned by a regex, the part before `` --- `` goes through a capturing regex and the part between
-    through a capture-free one (a capturing regex there costs four times more).
+    never scanned by a regex. The part before `` --- `` is cut after the time (its first blank or tab past
+    the date): the time is checked by a capture-free regex, the rest (level, MDC block, PID) read by a
+    capturing one. The part between (thread, logger, Boot 3.2 blocks) is checked by a capture-free regex and
+    cut at its brackets. Both rests repeat from line to line: they are read once per distinct value where
+    they do.
     """
     line = pl.col("line")
     df = starts.with_columns(dash=line.str.find(" --- ", literal=True))
     df = df.with_columns(head=line.str.head(pl.col("dash")), rest=line.str.slice(pl.col("dash") + 5))
-    rest = pl.col("rest")
+    rest, head = pl.col("rest"), pl.col("head")
     colon = pl.coalesce(
         rest.str.find(" : ", literal=True), pl.when(rest.str.ends_with(" :")).then(rest.str.len_bytes() - 2)
     )
-    df = df.with_columns(colon=colon).with_columns(
-        pre=rest.str.head(pl.col("colon")), message=rest.str.slice(pl.col("colon") + 3).fill_null("")
+    df = df.with_columns(
+        colon=colon,
+        # the time ends at the first blank after its date (its "T" may be a blank)
+        cut=head.str.slice(11).str.find("[ \t]") + 11,
     )
     df = df.with_columns(
-        pl.col("head").str.extract_groups(f"^{_HEAD}[ \t]*$").alias("h"),
-        ok=pl.col("pre").str.contains(f"^{_TAIL_SHAPE}[ \t]*$").fill_null(False),
-    ).unnest("h")
-    df = _tail(df)
-    ok = pl.col("ok") & pl.col("ts").is_not_null()
+        pre=rest.str.head(pl.col("colon")),
+        message=rest.str.slice(pl.col("colon") + 3).fill_null(""),
+        ts=head.str.head(pl.col("cut")),
+        level_pid=head.str.slice(pl.col("cut")),
+    )
+    df = df.with_columns(ts_ok=pl.col("ts").str.contains(f"^{_TS}$"))
+    df = _by_value(_by_value(df, "level_pid", _level_pid), "pre", _tail)
+    ok = (pl.col("ok") & pl.col("ts_ok") & pl.col("level").is_not_null()).fill_null(False)
     return df.select(
         "line_no",
         "rec",
         pl.when(ok).then(pl.col("ts").str.replace(",", ".", literal=True)).alias("ts_raw"),
         "level",
-        pl.coalesce(_blank(pl.col("mdc_app")), _blank(pl.col("app"))).alias("service"),
+        pl.coalesce("mdc_app", "app").alias("service"),
         "logger",
         "message",
-        pl.coalesce(_blank(pl.col("mdc_trace")), _blank(pl.col("corr_trace"))).alias("trace_id"),
-        pl.coalesce(_blank(pl.col("mdc_span")), _blank(pl.col("corr_span"))).alias("span_id"),
+        # normalized where read (once per distinct value): the same as normalizing the first non-null one
+        pl.when(pl.col("mdc_trace").is_not_null())
+        .then(pl.col("mdc_trace_id"))
+        .otherwise(pl.col("corr_trace_id"))
+        .alias("trace_id"),
+        pl.when(pl.col("mdc_span").is_not_null())
+        .then(pl.col("mdc_span_id"))
+        .otherwise(pl.col("corr_span_id"))
+        .alias("span_id"),
         "thread",
         "pid",
-        _blank(pl.col("export")).alias("export"),
+        "export",
     )
 
 
@@ -153,12 +209,14 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     df = (
         pl.DataFrame({"line": lines.cast(pl.String)})
         .with_row_index("line_no")
-        .with_columns(
-            start=line.str.contains(START).fill_null(False),
-            blank=line.is_null() | ~line.str.contains("[^ \t\r]"),
-        )
+        .with_columns(start=line.str.contains(START).fill_null(False))
         .with_columns(rec=pl.col("start").cum_sum())
     )
+    # a record start is never blank: only the other lines are looked at
+    others = (~df.get_column("start")).arg_true()
+    other_lines = df.get_column("line").gather(others)
+    blank_other = other_lines.is_null() | ~other_lines.str.contains("[^ \t\r]")
+    df = df.with_columns(pl.repeat(False, df.height, eager=True).scatter(others, blank_other).alias("blank"))
     blank = pl.col("blank")  # a column: an eager frame would evaluate the regex again at every use
     skipped = int(df.select((blank & ~pl.col("start")).sum()).item())
     cont = df.filter(~pl.col("start") & ~blank)
@@ -167,20 +225,20 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     starts = _records(df.filter(pl.col("start")))
     matched = pl.col("ts_raw").is_not_null()
     recs = starts.filter(matched)
-    recs = recs.with_columns(ids.trace_id(pl.col("trace_id")), ids.span_id(pl.col("span_id")))
     # stack traces and other continuation lines, joined per record
     tails = (
         cont.filter(pl.col("rec") > 0)
         .group_by("rec", maintain_order=True)
         .agg(pl.col("line").str.join("\n").alias("tail"), pl.len().alias("tail_lines"))
     )
-    recs = recs.join(tails, on="rec", how="left").with_columns(
-        pl.when(pl.col("tail").is_null())
-        .then(pl.col("message"))
-        .otherwise(pl.col("message") + "\n" + pl.col("tail"))
-        .alias("message"),
-        pl.col("tail_lines").fill_null(0),
-    )
+    recs = recs.join(tails, on="rec", how="left", maintain_order="left")
+    with_tail = recs.get_column("tail").is_not_null()
+    message = recs.get_column("message")
+    if with_tail.any():  # joined only where there is a tail (most records have none)
+        idx = with_tail.arg_true()
+        joined = message.gather(idx) + "\n" + recs.get_column("tail").gather(idx)
+        message = message.scatter(idx, joined)
+    recs = recs.with_columns(message, pl.col("tail_lines").fill_null(0))
     recs, assumed = parse_timestamps(recs, "ts_raw", "ts", ctx.timezone, _TIME_FORMATS)
 
     bad_starts = starts.filter(~matched).select(

@@ -175,3 +175,24 @@ def test_sniff_prefers_nginx() -> None:
     others = [json_lines.sniff(head), logfmt.sniff(head), spring.sniff(head)]
     assert own >= 0.7
     assert max(others) <= 0.1
+
+
+def test_repeated_pieces_read_once_give_the_same_records() -> None:
+    # pieces that repeat in a chunk (client and second, request line, status, times) are read once per
+    # distinct value and joined back: the records must be those of lines read one by one
+    garbled = '10.0.3.20 - - [17/Nov/2026:14:32:08 +0000] "\\x16\\x03\\x01" 400 157 "-" "-" "-" 0.001 -'
+    retried = (
+        '10.0.3.17 - - [17/Nov/2026:14:32:05 +0000] "POST /orders?x=1 HTTP/1.1" 504 0 "-" "k6/0.49" '
+        '"81c8c7b0fb2865228a21a143636bc3f3-6f5ee1e241437445-1" 3.001 1.000, 2.0005'
+    )
+    lines = [CHECKOUT, NOT_FOUND, COMBINED, garbled, retried, CHECKOUT[:71], "", "garbage"]
+    once, once_rejects, one = run(lines)
+    many, many_rejects, repeated = run(lines * 25)
+    columns = [c for c in once.columns if c != "source_line"]
+    assert many.select(columns).to_dicts() == once.select(columns).to_dicts() * 25
+    assert many_rejects["reason"].to_list() == once_rejects["reason"].to_list() * 25
+    assert (repeated.record_lines, repeated.reject_lines, repeated.skipped_lines) == (
+        25 * one.record_lines,
+        25 * one.reject_lines,
+        25 * one.skipped_lines,
+    )

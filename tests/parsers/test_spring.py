@@ -180,3 +180,28 @@ def test_sniff_prefers_spring() -> None:
     assert own >= 0.9
     assert max(others) <= 0.1
     assert spring.sniff(ERROR_RECORD[1:]) == 0.0  # stack frames alone are no evidence
+
+
+def test_repeated_pieces_read_once_give_the_same_records() -> None:
+    # the parts of a line that repeat (level/MDC/PID, thread/logger/Boot 3.2 blocks) are read once per
+    # distinct value and joined back: the records must be those of lines read one by one
+    lines = [
+        *ERROR_RECORD,
+        STARTED,
+        SLEUTH,
+        BOOT32,
+        BOOT32_NO_TRACE,
+        "2026-11-17T15:00:02.000+01:00 this is not logback",
+        "",
+    ]
+    once, once_rejects, one = run(lines, first_line=2)
+    many, many_rejects, repeated = run(lines * 25, first_line=2)
+    columns = [c for c in once.columns if c != "source_line"]
+    assert many.select(columns).to_dicts() == once.select(columns).to_dicts() * 25
+    assert many_rejects["raw"].to_list() == once_rejects["raw"].to_list() * 25
+    assert (repeated.record_lines, repeated.reject_lines, repeated.skipped_lines, repeated.tz_assumed) == (
+        25 * one.record_lines,
+        25 * one.reject_lines,
+        25 * one.skipped_lines,
+        25 * one.tz_assumed,
+    )
