@@ -22,7 +22,7 @@ from collections.abc import Callable
 import polars as pl
 
 from parsers import base, ids
-from parsers.base import Kind, ParseContext, ParseResult, finish_logs, kv_arrow
+from parsers.base import Kind, ParseContext, ParseResult, finish_logs, kv_map
 from parsers.timeparse import parse_timestamps
 
 name = "spring"
@@ -248,7 +248,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         "line_no", "rec", pl.lit("unreadable timestamp").alias("reason")
     )
     good = recs.filter(pl.col("ts").is_not_null())
-    attributes = kv_arrow(
+    attributes = kv_map(
         good, [("thread", pl.col("thread")), ("pid", pl.col("pid")), ("export", pl.col("export"))]
     )
     bad = pl.concat([bad_starts, bad_ts])
