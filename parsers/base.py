@@ -61,6 +61,8 @@ class Parser(Protocol):
     kind: Kind
     description: str
     example: str
+    # Optional: ``block_bytes``, the size of the blocks the file is read in when not the pipeline's default
+    # (``pipeline.reader.BLOCK_BYTES``): span exports ask for larger ones, their per-chunk work being larger.
 
     def sniff(self, head: list[str]) -> float:
         """Confidence 0..1 that these first lines of a file are in this format."""

@@ -30,6 +30,7 @@ from parsers.base import Kind, ParseContext, ParseResult
 
 name = "jaeger-json"
 kind: Kind = "spans"
+block_bytes = 32 * 1024 * 1024  # read blocks (see parsers.base.Parser)
 description = "Jaeger JSON traces (UI/API download, single trace, spans with embedded process, domain model)"
 example = (
     '{"data":[{"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spans":[{"traceID":"4bf92f3577b34da6a3ce929d0e0e4736",'

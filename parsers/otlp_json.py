@@ -36,6 +36,7 @@ from parsers.base import Kind, ParseContext, ParseResult
 
 name = "otlp-json"
 kind: Kind = "spans"
+block_bytes = 32 * 1024 * 1024  # read blocks (see parsers.base.Parser)
 description = (
     "OpenTelemetry OTLP/JSON trace exports, one request per line (Collector file exporter, Tempo, Jaeger v3)"
 )

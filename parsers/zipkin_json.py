@@ -20,6 +20,7 @@ from parsers.base import Kind, ParseContext, ParseResult
 
 name = "zipkin-json"
 kind: Kind = "spans"
+block_bytes = 32 * 1024 * 1024  # read blocks (see parsers.base.Parser)
 description = "Zipkin v2 JSON spans (arrays of spans, lists of traces, single span objects)"
 example = (
     '[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","id":"00f067aa0ba902b7","kind":"SERVER",'

@@ -96,7 +96,7 @@ def parse_chunks(
     parser: Parser,
     context: Callable[[int], ParseContext],
     workers: int = WORKERS,
-    block_bytes: int = reader.BLOCK_BYTES,
+    block_bytes: int | None = None,
 ) -> Iterator[tuple[int, ParseResult]]:
     """Parse a file's chunks, ``workers`` at a time; yield ``(lines in chunk, result)`` in file order.
 
@@ -104,7 +104,9 @@ def parse_chunks(
     chunks are in flight, which keeps memory bounded by the chunk size whatever the file size. Each result
     gets the state the chunks before it left (:mod:`parsers.carry`) as it is yielded, in file order.
     """
-    chunks = reader.iter_records(path, parser.record_start, block_bytes)
+    # a parser may ask for larger blocks (span exports: the work per chunk outweighs the memory saved)
+    size = int(block_bytes or getattr(parser, "block_bytes", reader.BLOCK_BYTES))
+    chunks = reader.iter_records(path, parser.record_start, size)
     state: dict[str, object] = {}
     if workers <= 1:
         for chunk in chunks:
