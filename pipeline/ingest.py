@@ -105,7 +105,7 @@ def parse_chunks(
     gets the state the chunks before it left (:mod:`parsers.carry`) as it is yielded, in file order.
     """
     # a parser may ask for larger blocks (span exports: the work per chunk outweighs the memory saved)
-    size = int(block_bytes or getattr(parser, "block_bytes", reader.BLOCK_BYTES))
+    size: int = block_bytes if block_bytes is not None else getattr(parser, "block_bytes", reader.BLOCK_BYTES)
     chunks = reader.iter_records(path, parser.record_start, size)
     state: dict[str, object] = {}
     if workers <= 1:
