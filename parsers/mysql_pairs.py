@@ -8,8 +8,9 @@ give the entry's columns; the others (and ``Schema``) its attributes.
 These lines are most of a slow log's bytes, so they are read in three ways, from cheap to general:
 
 1. **templates**: a server writes each kind of line with the same keys at the same places, so the lines of a
-   kind (first key, number of blank-separated tokens) are checked against the tokens of the first one, key by
-   key, and their values taken by position: a few column operations per key instead of one per token;
+   kind (first key, number of blank-separated tokens) are checked against the tokens of the first one and
+   their values taken by position: the tokens of all the kind's lines at the template's key (or value) places
+   are gathered from the flat token column at once, so a kind costs a few column operations in all;
 2. **tokens**: split at blanks, a token that ends with ``:`` is a key and the token after it its value;
 3. **regex**: every ``Key:`` becomes a separator; for the lines where tokens could read the rule above
    differently (a value with blanks in it, a key glued to other text, blanks at the end of the line, a
@@ -21,6 +22,7 @@ Each way returns per line the column values (``facts``) and the attribute pairs 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +55,7 @@ class Lists:
         return Lists(np.zeros(0, dtype=np.int64), pa.array([], type=pa.list_(_PAIR_TYPE)))
 
 
-def _list_array(offsets: np.ndarray, keys: pa.Array, values: pa.Array) -> pa.ListArray:
+def list_array(offsets: np.ndarray, keys: pa.Array, values: pa.Array) -> pa.ListArray:
     pairs = pa.StructArray.from_arrays(
         [keys.cast(pa.string()), values.cast(pa.string())], fields=list(_PAIR_TYPE)
     )
@@ -66,7 +68,7 @@ def kv_lists(df: pl.DataFrame, pairs: list[tuple[str, pl.Expr]]) -> Lists:
     entries = arr.values
     keys = entries.field("key")
     assert isinstance(keys, pa.DictionaryArray)
-    lists = _list_array(np.asarray(arr.offsets), keys.dictionary_decode(), entries.field("value"))
+    lists = list_array(np.asarray(arr.offsets), keys.dictionary_decode(), entries.field("value"))
     return Lists(df["line_no"].to_numpy(), lists)
 
 
@@ -75,7 +77,7 @@ def _long_lists(pairs: pl.DataFrame) -> Lists:
     line_no = pairs["line_no"].to_numpy()
     starts = np.flatnonzero(np.r_[True, line_no[1:] != line_no[:-1]]) if len(line_no) else np.zeros(0, int)
     offsets = np.r_[starts, len(line_no)]
-    lists = _list_array(offsets, pairs["key"].to_arrow(), pairs["value"].to_arrow())
+    lists = list_array(offsets, pairs["key"].to_arrow(), pairs["value"].to_arrow())
     return Lists(line_no[starts], lists)
 
 
@@ -144,25 +146,50 @@ def _is_key(text: str) -> bool:
 
 @dataclass
 class Reading:
-    """The lines one template read: ``frame`` (``line_no``, ``entry`` and a column per value) and the
-    attribute pairs each line gives, as (key, expression over ``frame``)."""
+    """The lines one template read: ``frame`` (``line_no``, ``entry``) and the attribute ``keys`` each line
+    gives; ``at[i]`` are the places in ``values`` (one chunk) of line ``i``'s values of these keys."""
 
     frame: pl.DataFrame
-    pairs: list[tuple[str, pl.Expr]]
+    keys: list[str]
+    values: pl.Series
+    at: np.ndarray
+
+    def rows(self, rows: np.ndarray) -> Reading:
+        """The reading of the lines ``rows`` (row numbers of ``frame``)."""
+        return Reading(self.frame[rows], self.keys, self.values, self.at[rows])
 
     def lists(self) -> Lists:
-        return kv_lists(self.frame, self.pairs)
+        n, k = self.frame.height, len(self.keys)
+        keys = pa.array(self.keys, pa.string()).take(pa.array(np.tile(np.arange(k, dtype=np.int32), n)))
+        values = self.values.gather(self.at.ravel()).to_arrow(compat_level=pl.CompatLevel.newest())
+        offsets = np.arange(n + 1, dtype=np.int64) * k
+        return Lists(self.frame["line_no"].to_numpy(), list_array(offsets, keys, values))
+
+
+def _tiled(tokens: list[str], n: int) -> pl.Series:
+    """``tokens`` repeated ``n`` times."""
+    return pl.Series(tokens, dtype=pl.String).gather(np.tile(np.arange(len(tokens)), n))
+
+
+def _is_number(value: pl.Series) -> pl.Series:
+    """:func:`field_value` of a numeric column key: the number at the start of the value. Most values are
+    just a number, which a match test finds without a capture per value."""
+    if value.str.contains(r"^[0-9]+(?:\.[0-9]+)?$").all():
+        return value
+    return value.str.extract(_NUMBER, 1)
 
 
 def templates(lines: pl.DataFrame) -> tuple[pl.DataFrame, list[Reading], pl.DataFrame]:
     """Read the lines (``line_no``, ``entry``, ``line``) that follow a template of their kind: their facts
-    (``line_no``, ``entry`` and :data:`FIELDS`), the readings, and the other lines."""
+    (``line_no``, ``entry`` and :data:`FIELDS`), the readings, and the other lines.
+
+    The tokens of all lines are one flat column; the tokens of a kind's lines at a template place are
+    gathered at once for all of them (a line of a kind has the kind's number of tokens)."""
     line = lines["line"]
     parts = line.str.split(" ")
+    n_tokens = parts.list.len()
     plain = ~line.str.contains("\t", literal=True)
-    kinds = pl.DataFrame(
-        {"first": parts.list.get(1, null_on_oob=True), "n": parts.list.len(), "plain": plain}
-    )
+    kinds = pl.DataFrame({"first": parts.list.get(1, null_on_oob=True), "n": n_tokens, "plain": plain})
     kinds = kinds.with_row_index("row")
     common = (
         kinds.filter("plain")
@@ -174,61 +201,106 @@ def templates(lines: pl.DataFrame) -> tuple[pl.DataFrame, list[Reading], pl.Data
     )
     facts: list[pl.DataFrame] = []
     readings: list[Reading] = []
-    taken: list[pl.Series] = []
-    for rows in common["row"]:
+    taken: list[np.ndarray] = []
+    if common.height:
+        flat = parts.explode()
+        counts = n_tokens.to_numpy().astype(np.int64)
+        first_token = np.cumsum(counts) - counts
+    for rows_list in common["row"]:
+        rows = rows_list.to_numpy().astype(np.int64)
         sample = parts[int(rows[0])].to_list()
         template = _template(sample)
         if template is None:
             continue
-        sub = parts.gather(rows)
-        # a line follows the template when its keys and blanks are where the template has them, and each
-        # value is one that tokens read as a value: not a key (ending with ":"), not empty for a column key
-        ok = pl.repeat(True, len(rows), eager=True)
-        values: dict[int, pl.Series] = {}
-        for pos, key, vp in template:
-            ok &= sub.list.get(pos) == f"{key}:"
-            if vp is not None:
-                values[vp] = sub.list.get(vp)
-                ok &= ~values[vp].str.ends_with(":")
-                if key in COLUMN_KEYS:
-                    ok &= values[vp] != ""
-        for pos, tok in enumerate(sample):
-            if tok == "":
-                ok &= sub.list.get(pos) == ""
-        good = rows.filter(ok)
-        if not len(good):
-            continue
-        taken.append(good)
-        frame = (
-            lines[good.to_numpy()]
-            .select("line_no", "entry")
-            .with_columns(**{f"v{p}": values[p].filter(ok) for p in values})
-        )
-        facts.append(_template_facts(frame, template))
-        pairs = [
-            (key, pl.col(f"v{vp}") if vp is not None else pl.lit(""))
-            for _, key, vp in template
-            if key not in COLUMN_KEYS
-        ]
-        readings.append(Reading(frame, pairs))
+        read = _read_kind(lines, flat, rows, first_token[rows], sample, template)
+        if read is not None:
+            kept, frame_facts, reading = read
+            taken.append(rows[kept])
+            facts.append(frame_facts)
+            readings.append(reading)
     rest = lines
     if taken:
-        rest = (
-            lines.with_row_index("row").filter(~pl.col("row").is_in(pl.concat(taken).implode())).drop("row")
-        )
+        keep = np.ones(lines.height, dtype=bool)
+        keep[np.concatenate(taken)] = False
+        rest = lines.filter(pl.Series(keep))
     return (pl.concat(facts) if facts else pl.DataFrame()), readings, rest
 
 
-def _template_facts(frame: pl.DataFrame, template: list[tuple[int, str, int | None]]) -> pl.DataFrame:
-    """The column values of template lines: the value of each column key's first place."""
-    first: dict[str, pl.Expr] = {}
+def _read_kind(
+    lines: pl.DataFrame,
+    flat: pl.Series,
+    rows: np.ndarray,
+    at: np.ndarray,
+    sample: list[str],
+    template: list[tuple[int, str, int | None]],
+) -> tuple[np.ndarray, pl.DataFrame, Reading] | None:
+    """The lines ``rows`` of one kind (``at``: the place of their first token in ``flat``) that follow the
+    template of the kind's first line (its tokens: ``sample``): which of them (rows of ``rows``), their
+    facts and their reading; None when none does."""
+
+    def tokens(places: list[int]) -> pl.Series:
+        return flat.gather((at[:, None] + np.asarray(places, dtype=np.int64)[None, :]).ravel())
+
+    # a line follows the template when its keys and blanks are where the template has them, and each
+    # value is one that tokens read as a value: not a key (ending with ":"), not empty for a column key
+    n = len(rows)
+    keys = [(pos, f"{key}:") for pos, key, _ in template]
+    same = tokens([p for p, _ in keys]) == _tiled([k for _, k in keys], n)
+    good = same.to_numpy().reshape(n, -1).all(axis=1)
+    blanks = [pos for pos, tok in enumerate(sample) if tok == ""]
+    if blanks:
+        good &= (tokens(blanks).str.len_bytes() == 0).to_numpy().reshape(n, -1).all(axis=1)
+    with_value = [(key, vp) for _, key, vp in template if vp is not None]
+    width = len(with_value)
+    values = tokens([vp for _, vp in with_value])
+    if width:
+        bad = values.str.ends_with(":").to_numpy().reshape(n, width)
+        column = [i for i, (key, _) in enumerate(with_value) if key in COLUMN_KEYS]
+        if column:
+            bad[:, column] |= (values.str.len_bytes() == 0).to_numpy().reshape(n, width)[:, column]
+        good &= ~bad.any(axis=1)
+    if not good.any():
+        return None
+    kept = np.flatnonzero(good)
+    frame = lines.select("line_no", "entry")[rows[kept]]
+    # the values of the kept lines by template place; a key without a value has "" (put after the values)
+    place = {vp: i for i, (_, vp) in enumerate(with_value)}
+    valueless = any(vp is None for _, _, vp in template)
+    pool = pl.concat([values, pl.Series([""], dtype=pl.String)], rechunk=True) if valueless else values
+
+    def value_of(vp: int | None) -> pl.Series:
+        return pool.gather(kept * width + place[vp] if vp is not None else np.full(len(kept), n * width))
+
+    pairs = [(key, vp) for _, key, vp in template if key not in COLUMN_KEYS]
+    places = np.array([place[vp] if vp is not None else -1 for _, vp in pairs], dtype=np.int64)
+    pair_at = kept[:, None] * width + places[None, :]
+    pair_at[:, places < 0] = n * width
+    reading = Reading(frame, [key for key, _ in pairs], pool, pair_at)
+    return kept, _template_facts(frame, template, value_of), reading
+
+
+def _template_facts(
+    frame: pl.DataFrame,
+    template: list[tuple[int, str, int | None]],
+    value_of: Callable[[int | None], pl.Series],
+) -> pl.DataFrame:
+    """The column values of template lines: the value of each column key's first place (``value_of``: the
+    values at a value place, "" for None), as :func:`field_value` reads them."""
+    first: dict[str, pl.Series] = {}
     for _, key, vp in template:
         if key in _FIELD_OF and _FIELD_OF[key] not in first:
-            value = pl.col(f"v{vp}") if vp is not None else pl.lit("")
-            first[_FIELD_OF[key]] = field_value(pl.lit(key), value)
-    return frame.select(
-        "line_no", "entry", *(first.get(f, pl.lit(None, dtype=pl.String)).alias(f) for f in FIELDS)
-    )
+            value = value_of(vp)
+            if key in ("Start", "End"):
+                value = value.to_frame("v").select(pl.when(pl.col("v") != "").then(pl.col("v"))).to_series()
+            elif key == "Schema":
+                v = pl.col("v")
+                named = (v != "") & ~v.str.contains(":", literal=True)
+                value = value.to_frame("v").select(pl.when(named).then(v)).to_series()
+            else:
+                value = _is_number(value)
+            first[_FIELD_OF[key]] = value.alias(_FIELD_OF[key])
+    none = pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+    return frame.with_columns(*(first.get(f, none).alias(f) for f in FIELDS))
 
 
 def merge(parts: list[Lists]) -> Lists:

@@ -22,7 +22,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from parsers import base, carry, mysql_header, schema, sqltext, timeparse
 from parsers.base import Kind, ParseContext, ParseResult
@@ -47,13 +49,14 @@ _OLD_TIME = r"^([0-9]{2})([0-9]{2})([0-9]{2})[ \t]+([0-9]{1,2}):([0-9]{2}):([0-9
 _USE = r"(?i)^use[ \t]+([^ \t;]+)[ \t]*;[ \t]*$"
 _SET_TS = r"(?i)^SET[ \t]+(?:[a-z_]+=[0-9]+,)*timestamp=([0-9]+)[,;]"
 _SET_META = r"(?i)^SET[ \t]+(?:(?:last_insert_id|insert_id|timestamp)=[0-9]+,?)+;[ \t]*$"
+_SET_TS_PLAIN = r"^SET timestamp=[0-9]+;"
 _OUTSIDE = "line outside any slow-log entry (before the first '# Time:'/'# User@Host:' header)"
 
 
-def _starts(line: pl.Expr) -> pl.Expr:
-    """An entry starts at `# Time:` or at the first header line after a non-header line."""
-    hdr = line.str.contains(_HEADER)
-    return line.str.starts_with("# Time:") | (hdr & ~hdr.shift(1, fill_value=False))
+def _starts(lines: pl.Series, hdr: pl.Series) -> pl.Series:
+    """An entry starts at `# Time:` or at the first header line after a non-header line (``hdr``: the
+    header line mask, computed once by the caller: eager polars would run its regex twice)."""
+    return lines.str.starts_with("# Time:") | (hdr & ~hdr.shift(1, fill_value=False))
 
 
 def _banners(lines: pl.Series) -> pl.Series:
@@ -87,73 +90,122 @@ def sniff(head: list[str]) -> float:
 
 def record_start(lines: pl.Series) -> pl.Series:
     """Mask of the first header line of each entry."""
-    return lines.to_frame("line").select(_starts(pl.col("line"))).to_series()
+    return _starts(lines, lines.str.contains(_HEADER))
 
 
-def _sql_entries(sql: pl.DataFrame) -> pl.DataFrame:
-    """Non-header lines -> one row per entry: `use db;`, `SET timestamp=N;` and the statement text.
+def _use_db(lines: pl.Series) -> pl.Series:
+    """The database of ``use db;`` lines (which match :data:`_USE`) as the pattern reads it, backticks
+    trimmed: the text after ``use`` without the blanks and the one ``;`` around it (literal operations:
+    a regex capture per line costs more)."""
+    return lines.str.slice(3).str.strip_chars(" \t;").str.strip_chars("`")
+
+
+def _set_ts(lines: pl.Series) -> pl.Series:
+    """:data:`_SET_TS`'s value of ``SET`` lines; the common ``SET timestamp=N;`` is read with literal
+    operations (before a `;` no other assignment can come first, so the pattern takes these digits)."""
+    plain = lines.str.contains(_SET_TS_PLAIN)
+    if not plain.all():
+        return lines.str.extract(_SET_TS, 1)
+    line = pl.col("line")
+    digits = line.str.slice(14, line.str.find(";", literal=True) - 14)
+    return lines.to_frame("line").select(digits).to_series()
+
+
+def _first_rows(entry: np.ndarray, last: bool = False) -> np.ndarray:
+    """Positions of the first (or last) row of each run of equal ``entry`` values."""
+    if not len(entry):
+        return np.zeros(0, dtype=np.int64)
+    change = entry[1:] != entry[:-1]
+    return np.flatnonzero(np.r_[change, True] if last else np.r_[True, change])
+
+
+def _spread(entries: np.ndarray, entry: np.ndarray, values: pl.Series) -> pl.Series:
+    """``values`` (of rows with distinct ``entry``, ascending) at their entries' rows of ``entries``."""
+    if len(entry) == len(entries):  # every entry has one
+        return values
+    out = pl.repeat(None, len(entries), dtype=values.dtype, eager=True).alias(values.name)
+    if not len(entry):
+        return out
+    return out.scatter(np.searchsorted(entries, entry), values)
+
+
+def _sql_entries(sql: pl.DataFrame, entries: np.ndarray) -> pl.DataFrame:
+    """Non-header lines -> one row per entry of ``entries`` (ascending), in that order: `use db;`,
+    `SET timestamp=N;` and the statement text.
 
     `use` and `SET timestamp`/`insert_id` lines before the statement are metadata; from the first other
     non-blank line on, everything is the statement (so a statement may itself contain `SET` or `use`).
     """
-    line = pl.col("line")
-    df = sql.with_columns(use_db=line.str.extract(_USE, 1).str.strip_chars("`"))
-    df = df.with_columns(
-        meta=pl.col("use_db").is_not_null() | line.str.contains(_SET_META),
-        nonblank=line.str.contains(r"\S"),
+    lines = sql["line"]
+    uses = lines.str.contains(_USE).arg_true().to_numpy()
+    sets = lines.str.contains(_SET_META).arg_true().to_numpy()
+    meta = np.zeros(len(lines), dtype=bool)
+    meta[uses] = True
+    meta[sets] = True
+    content = (~meta & lines.str.contains(r"\S").to_numpy()).astype(np.int64)
+    entry = sql["entry"].to_numpy()
+    before = np.cumsum(content) - content  # content lines before this one, in the chunk ...
+    first = _first_rows(entry)
+    seen = before - np.repeat(before[first], np.diff(np.r_[first, len(entry)]))  # ... and in this entry
+    pre = meta & (seen == 0)
+    body = ~pre & ((seen > 0) | (content > 0))
+
+    uses = uses[pre[uses]]
+    sets = sets[pre[sets]]
+    use_entry, use_lines = entry[uses], lines.gather(uses)
+    set_ts = _set_ts(lines.gather(sets)) if len(sets) else pl.Series([], dtype=pl.String)
+    stated = np.flatnonzero(set_ts.is_not_null().to_numpy())
+    set_entry, set_ts = entry[sets][stated], set_ts.gather(stated)
+    last_use = _first_rows(use_entry, last=True)
+    first_use = _first_rows(use_entry)
+    first_set = _first_rows(set_entry)
+    pre_use = _use_db(use_lines.gather(last_use))
+    return pl.DataFrame(
+        [
+            _spread(entries, use_entry[last_use], pre_use.alias("use_db")),
+            _spread(entries, set_entry[first_set], set_ts.gather(first_set).alias("set_ts")),
+            _spread(entries, use_entry[first_use], use_lines.gather(first_use).alias("use_line")),
+            _bodies(sql["entry"].filter(pl.Series(body)), lines.filter(pl.Series(body)), entries),
+        ]
     )
-    df = df.with_columns(content=(~pl.col("meta") & pl.col("nonblank")).cast(pl.UInt32))
-    df = df.with_columns(
-        before=pl.col("content").cum_sum() - pl.col("content"),  # content lines before this one, in the chunk
-        entry_first=pl.col("entry") != pl.col("entry").shift(1, fill_value=0),
-    )
-    # ... and in this entry
-    df = df.with_columns(seen=pl.col("before") - pl.when("entry_first").then("before").forward_fill())
-    preamble = pl.col("meta") & (pl.col("seen") == 0)
-    df = df.with_columns(pre=preamble, body=~preamble & ((pl.col("seen") > 0) | (pl.col("content") > 0)))
-    meta = (
-        df.filter("pre")
-        .with_columns(
-            set_ts=line.str.extract(_SET_TS, 1), use_line=pl.when(pl.col("use_db").is_not_null()).then(line)
-        )
-        .group_by("entry", maintain_order=True)
-        .agg(
-            pl.col("use_db").drop_nulls().last(),
-            pl.col("set_ts").drop_nulls().first(),
-            pl.col("use_line").drop_nulls().first(),
-        )
-    )
-    return meta.join(_bodies(df.filter("body")), on="entry", how="full", coalesce=True)
 
 
-def _bodies(body: pl.DataFrame) -> pl.DataFrame:
-    """``entry``, ``body``: the statement lines of each entry joined; most are one line (no join needed)."""
-    entry = pl.col("entry")
-    body = body.select("entry", "line").with_columns(
-        single=(entry != entry.shift(1)).fill_null(True) & (entry != entry.shift(-1)).fill_null(True)
-    )
-    single = body.filter("single").select("entry", body="line")
-    multi = body.filter(~pl.col("single"))
-    if not multi.height:
-        return single
-    joined = multi.group_by("entry", maintain_order=True).agg(pl.col("line").str.join("\n").alias("body"))
-    return pl.concat([single, joined]).sort("entry")
+def _bodies(entry: pl.Series, line: pl.Series, entries: np.ndarray) -> pl.Series:
+    """``body`` per entry of ``entries``: its statement lines joined; most are one line (no join needed)."""
+    e = entry.to_numpy()
+    if not len(e):
+        return _spread(entries, e, line.alias("body"))
+    single = np.r_[True, e[1:] != e[:-1]] & np.r_[e[1:] != e[:-1], True]
+    if single.all():
+        return _spread(entries, e, line.alias("body"))
+    df = pl.DataFrame({"entry": entry, "line": line})
+    joined = df.group_by("entry", maintain_order=True).agg(pl.col("line").str.join("\n").alias("body"))
+    return _spread(entries, joined["entry"].to_numpy(), joined["body"])
 
 
-def _entries(lines: pl.DataFrame) -> pl.DataFrame:
-    """One row per entry with the raw header values and the statement text."""
-    ent = lines.group_by("entry", maintain_order=True).agg(
-        pl.col("line_no").first(), pl.len().alias("n_lines")
+def _entries(lines: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array]:
+    """One row per entry with the raw header values and the statement text, and the entries' attributes
+    (kept in Arrow: they leave in the contract's map type)."""
+    entry = lines["entry"].to_numpy()
+    first = _first_rows(entry)
+    entries = entry[first]
+    ent = pl.DataFrame(
+        {
+            "entry": lines["entry"].gather(first),
+            "line_no": lines["line_no"].gather(first),
+            "n_lines": pl.Series(np.diff(np.r_[first, len(entry)]), dtype=pl.UInt32),
+        }
     )
-    hdr = mysql_header.entries(lines.filter(pl.col("hdr")).select("line_no", "line", "entry"))
-    sql = _sql_entries(lines.filter(~pl.col("hdr")))
+    hdr, attributes = mysql_header.entries(lines.filter(pl.col("hdr")).select("line_no", "line", "entry"))
+    sql = _sql_entries(lines.filter(~pl.col("hdr")), entries)
     # both are in entry order and every entry starts with a header line: side by side, no join
-    both = (
-        pl.concat([ent, hdr.drop("entry")], how="horizontal")
-        if ent["entry"].equals(hdr["entry"])
-        else ent.join(hdr, on="entry", how="left", maintain_order="left")
-    )
-    return both.join(sql, on="entry", how="left", maintain_order="left")
+    if ent["entry"].equals(hdr["entry"]):
+        both = pl.concat([ent, hdr.drop("entry")], how="horizontal")
+    else:
+        both = ent.join(hdr.with_row_index("hdr_row"), on="entry", how="left", maintain_order="left")
+        attributes = attributes.take(both["hdr_row"].to_arrow())
+        both = both.drop("hdr_row")
+    return pl.concat([both, sql], how="horizontal"), attributes
 
 
 def _time_text(raw: pl.Expr) -> pl.Expr:
@@ -164,6 +216,17 @@ def _time_text(raw: pl.Expr) -> pl.Expr:
         .str.replace(r"(\.[0-9]{6})[0-9]+$", "${1}")
     )
     return pl.when(raw.str.contains(_OLD_TIME)).then(old).otherwise(raw)
+
+
+def _zone_assumed(text: pl.Series) -> pl.Series:
+    """:func:`parsers.timeparse.zone_assumed`, run only on the values that do not end with a ``Z`` (which
+    its cleaning leaves in place: such a value has its zone)."""
+    todo = (text.is_not_null() & ~text.str.ends_with("Z") & ~text.str.ends_with("z")).arg_true()
+    out = pl.repeat(False, len(text), dtype=pl.Boolean, eager=True)
+    if not len(todo):
+        return out
+    assumed = text.gather(todo).to_frame("t").select(timeparse.zone_assumed(pl.col("t"))).to_series()
+    return out.scatter(todo, assumed)
 
 
 def _parse_times(df: pl.DataFrame, columns: dict[str, str], timezone: str) -> pl.DataFrame:
@@ -185,7 +248,7 @@ def _parse_times(df: pl.DataFrame, columns: dict[str, str], timezone: str) -> pl
             out: pl.col(f"{out}_text").str.to_datetime(iso, strict=False, time_unit="us", time_zone="UTC")
             for out in columns
         },
-        own_time_naive=timeparse.zone_assumed(pl.col("own_time_text")),
+        own_time_naive=_zone_assumed(df["own_time_text"]),
     )
     for out in columns:
         text = pl.col(f"{out}_text")
@@ -210,7 +273,7 @@ def _nonempty(expr: pl.Expr) -> pl.Expr:
 
 def _records(ent: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     """Typed columns, time derivation and the reject reason of every entry."""
-    who, host, ip = pl.col("user_name"), pl.col("client_hostname"), pl.col("client_ip")
+    host, ip = pl.col("client_hostname"), pl.col("client_ip")
     qt = pl.col("query_time").cast(pl.Float64, strict=False)
     dur = pl.duration(microseconds=pl.when(qt < _MAX_QUERY_S).then((qt * 1e6).round(0)).cast(pl.Int64))
     has_time = pl.col("time_raw").is_not_null()
@@ -241,18 +304,27 @@ def _records(ent: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
         .str.strip_chars_end(" \t\r\n")
         .str.strip_suffix(";")
         .str.strip_chars_end(" \t\r\n")
-        .str.replace(r"^# (administrator command: )", "${1}")
     )
+    times = times.with_columns(statement=statement)
+    # `# administrator command: Quit;` is kept without its `# `
+    admin = times["statement"].str.starts_with("# administrator command: ").fill_null(False)
+    if admin.any():
+        at = admin.arg_true()
+        fixed = times["statement"].gather(at).str.slice(2)
+        times = times.with_columns(times["statement"].clone().scatter(at, fixed))
     df = times.with_columns(
         qt=qt,
         ts=ts,
-        statement=statement,
         db=pl.coalesce(pl.col("use_db"), pl.col("schema_db"), pl.col("use_db").forward_fill()),
-        # `priv_user[user]`; replication threads write `[SQL_SLAVE]` with no name before the bracket
-        db_user=pl.coalesce(
-            _nonempty(who.str.extract(r"^([^\[]*)\[", 1).str.strip_chars()),
-            _nonempty(who.str.extract(r"\[([^\[\]]*)\]", 1).str.strip_chars()),
-            _nonempty(who),
+        # `priv_user[user]`; replication threads write `[SQL_SLAVE]` with no name before the bracket.
+        # A log has few users: each is read once.
+        db_user=base.map_distinct(
+            times["user_name"],
+            lambda who: pl.coalesce(
+                _nonempty(who.str.extract(r"^([^\[]*)\[", 1).str.strip_chars()),
+                _nonempty(who.str.extract(r"\[([^\[\]]*)\]", 1).str.strip_chars()),
+                _nonempty(who),
+            ),
         ),
         client_host=pl.coalesce(_nonempty(ip), _nonempty(host)),
         # open: the value would come from before the chunk (filled by the steps of _carry)
@@ -323,27 +395,29 @@ def _carry(rec: pl.DataFrame, good: pl.DataFrame) -> dict[str, carry.Step]:
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse whole slow-log entries (see the module docstring)."""
     lines = lines.cast(pl.String)
-    if lines.str.contains("\r", literal=True).any():  # CRLF files
+    # CRLF files (a \r inside a line would leave the strip nothing to do, so the ends are what counts)
+    if lines.str.ends_with("\r").any():
         lines = lines.str.strip_suffix("\r")
-    line, hdr = pl.col("line"), pl.col("hdr")
-    df = (
-        pl.DataFrame({"line": lines, "banner": _banners(lines)})
-        .with_row_index("line_no")
-        .with_columns(hdr=line.str.contains(_HEADER), blank=line.str.contains(r"^\s*$"))
-        .with_columns(start=line.str.starts_with("# Time:") | (hdr & ~hdr.shift(1, fill_value=False)))
-        .with_columns(entry=pl.col("start").cum_sum())
-    )
+    hdr = lines.str.contains(_HEADER)
+    df = pl.DataFrame(
+        {"line": lines, "banner": _banners(lines), "hdr": hdr, "entry": _starts(lines, hdr).cum_sum()}
+    ).with_row_index("line_no")
     outside = df.filter((pl.col("entry") == 0) & ~pl.col("banner"))
-    stray = outside.filter(~pl.col("blank"))
+    stray = outside.filter(~pl.col("line").str.contains(r"^\s*$"))
     skipped = int(df["banner"].sum()) + (outside.height - stray.height)
 
     entry_lines = df.filter((pl.col("entry") > 0) & ~pl.col("banner"))
-    rec = _records(_entries(entry_lines), ctx)
+    ent, attributes = _entries(entry_lines)
+    rec = _records(ent, ctx)
     rejected = pl.col("reason").is_not_null()
-    good = rec.filter(~rejected) if rec["reason"].null_count() < rec.height else rec
+    if rec["reason"].null_count() < rec.height:
+        good = rec.filter(~rejected)
+        attributes = attributes.filter(rec["reason"].is_null().to_arrow())
+    else:
+        good = rec
     bad = rec.filter(rejected)
 
-    out = sqltext.statement_columns(good, "mysql")
+    out, tags = sqltext.statement_frame(good, "mysql")
     out = out.with_columns(
         engine=pl.lit(ENGINE),
         server=pl.lit(None, dtype=pl.String),
@@ -365,8 +439,13 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         ]
     ).sort("line_no")
 
+    records = base.finish(out, ctx, name, schema.SLOW_QUERIES)
+    # the bags were built in Arrow: they go in as they are (a polars round trip would cost more)
+    for column, bag in (("attributes", attributes), ("comment_tags", mysql_header.to_map(tags))):
+        at = records.schema.get_field_index(column)
+        records = records.set_column(at, records.schema.field(at), pa.chunked_array([bag], schema.MAP))
     return ParseResult(
-        records=base.finish(out, ctx, name, schema.SLOW_QUERIES),
+        records=records,
         rejects=base.rejects_frame(rejects, ctx, name),
         record_lines=int(good["n_lines"].sum()),
         reject_lines=int(bad["n_lines"].sum()) + stray.height,

@@ -398,3 +398,54 @@ def test_lines_read_by_template_read_as_lines_read_one_entry_at_a_time() -> None
     assert together[9]["attributes"]["Tmp_table"] == "No"
     assert (together[11]["lock_ms"], together[11]["rows_sent"]) == (None, 1)  # as the regexes read it
     assert (together[13]["attributes"]["Full_scan"], together[13]["attributes"]["Yes"]) == ("", "")
+
+
+def _mysql8_entry(i: int) -> list[str]:
+    """A MySQL 8 entry (the common shape: user line, then the long Query_time line) whose user line and
+    statement lines vary: no Id, no host, `use`/`SET` lines before the statement, statements over lines."""
+    user = {
+        2: "# User@Host: app[app] @  []",  # neither host nor Id
+        4: f"# User@Host: app[app] @ web{i} []  Id: {i}",  # a host name, no IP
+        6: "# User@Host: [SQL_SLAVE] @  []  Id: 9",
+    }.get(i, f"# User@Host: app[app] @  [10.0.0.{i}]  Id:  {100 + i}")
+    sql = {
+        1: ["use `shop`;", "SET timestamp=1795444325;", "SELECT 1;"],
+        3: ["SET insert_id=5,timestamp=1795444326;", "INSERT INTO t VALUES (5);"],
+        5: ["use shop;", "SELECT a,", "  b FROM t", "  WHERE c = 'x';"],
+        8: ["SET timestamp=1795444327;", "use shop;"],  # a `use` and nothing else: that is the statement
+        10: ["SET timestamp=1795444328;", "SET NAMES utf8;"],  # not metadata: the statement
+        12: [f"UPDATE t SET a = 1 /*route='a\\'b',traceparent='00-{'1' * 32}-{'2' * 16}-01'*/;"],
+        14: ["SELECT 1 /* not a tag */ /*db='x',traceparent='00-" + "3" * 32 + "-" + "4" * 16 + "-01'*/;"],
+    }.get(i, [f"UPDATE t SET a = {i} WHERE id = {i} /*traceparent='00-{i:032x}-{i + 1:016x}-01'*/;"])
+    return [
+        f"# Time: 2026-11-17T14:32:{i:02d}.000000Z",
+        user,
+        f"# Query_time: 0.{i:06d}  Lock_time: 0.000010 Rows_sent: {i}  Rows_examined: {2 * i} Thread_id: {i}"
+        f" Errno: 0 Killed: 0 Start: 2026-11-17T14:31:{i:02d}.000000Z End: 2026-11-17T14:32:{i:02d}.000000Z",
+        *sql,
+    ]
+
+
+def test_common_shape_entries_read_together_as_one_at_a_time() -> None:
+    """Entries of the common shape read in bulk (templates, per-entry attribute bags, statement and comment
+    columns of many rows) give the records each gives alone."""
+    entries = [_mysql8_entry(i) for i in range(40)]
+    together = rows(parse([line for e in entries for line in e]))
+    alone = [rows(parse(e))[0] for e in entries]
+    assert len(together) == 40
+    for a, b in zip(together, alone, strict=True):  # (`use db;` carries over to the entries after it)
+        assert {k: v for k, v in a.items() if k not in ("source_line", "db")} == {
+            k: v for k, v in b.items() if k not in ("source_line", "db")
+        }
+    assert [r["db"] for r in together[:6]] == [None, "shop", "shop", "shop", "shop", "shop"]
+    assert list(together[0]["attributes"]) == ["Id", "Thread_id", "Errno", "Killed"]  # no Host: [] is empty
+    assert together[2]["attributes"] == {"Thread_id": "2", "Errno": "0", "Killed": "0"}
+    assert (together[4]["attributes"]["Host"], together[4]["client_host"]) == ("web4", "web4")
+    assert (together[1]["db"], together[8]["statement"], together[10]["statement"]) == (
+        "shop",
+        "use shop",
+        "SET NAMES utf8",
+    )
+    assert together[5]["statement"] == "SELECT a,\n  b FROM t\n  WHERE c = 'x'"
+    assert together[12]["comment_tags"] == {"route": "a'b", "traceparent": f"00-{'1' * 32}-{'2' * 16}-01"}
+    assert (together[14]["trace_id"], together[14]["span_id"]) == ("3" * 32, "4" * 16)
