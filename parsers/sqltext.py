@@ -294,17 +294,13 @@ def _tag_pairs(comment: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
         odd = (place % 2).astype(bool)
         key_part = ~odd & (place != np.repeat(lens - 1, lens))
         keys = flat.filter(pl.Series(key_part)).str.strip_chars_start(" \t,/*").str.strip_suffix("=")
-        values = flat.filter(pl.Series(odd))
-        cut = values.str.contains("=", literal=True)
-        if cut.any():  # the matched pairs are cut at every "=" and keep two pieces: a value ends at its "="
-            at = cut.arg_true()
-            values = values.scatter(at, values.gather(at).str.split("=").list.first())
+        values = flat.filter(pl.Series(odd))  # a "=" inside a value is part of it
         counts = (counts - 1) // 2
     else:
         pairs = comment.str.extract_all(_PAIR)
         counts = pairs.list.len()
         flat = pairs.explode().drop_nulls()  # an empty or null list explodes to one null
-        kv = flat.str.split_exact("=", 1).struct.unnest()  # a key has no "=", a value is quoted
+        kv = flat.str.splitn("=", 2).struct.unnest()  # a key has no "=", a quoted value may have some
         keys = kv["field_0"]
         values = kv["field_1"].str.strip_prefix("'").str.strip_suffix("'")
         if values.str.contains("\\", literal=True).any():

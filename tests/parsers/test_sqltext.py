@@ -207,6 +207,14 @@ def test_comment_tags_escapes_and_utf8_and_the_last_comment_wins() -> None:
     ]
 
 
+def test_a_value_with_an_unencoded_equals_sign_is_kept_whole() -> None:
+    # the spec URL-encodes "=", but not every client does; with and without escapes in the comment
+    assert tags("SELECT 1 /*c='d=e',route='/a?x=1'*/", "SELECT 1 /*c='d=e',q='it\\'s'*/") == [
+        {"c": "d=e", "route": "/a?x=1"},
+        {"c": "d=e", "q": "it's"},
+    ]
+
+
 def test_comment_tags_works_on_a_sliced_frame() -> None:
     df = pl.DataFrame({"q": ["SELECT 1", SAMPLE_STATEMENT, "SELECT 2 /*route='%2Fa'*/"]}).slice(1, 2)
     out = df.select(sqltext.comment_tags(pl.col("q")))["q"].to_list()
