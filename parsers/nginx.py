@@ -15,7 +15,6 @@ Any other value there is ``$http_x_forwarded_for``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import polars as pl
 
@@ -51,21 +50,6 @@ _B3_SINGLE = (
 _REQUEST = r"^[A-Z][A-Z_-]* [^ ]+(?: [^ ]+)?$"
 _TIME_LOCAL = "%d/%b/%Y:%H:%M:%S %z"
 _REJECT = "not an nginx access-log line"
-_SAMPLE = 8192  # rows that tell whether a piece's values repeat
-
-
-def _by_value(df: pl.DataFrame, key: str, fields: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
-    """``fields`` (columns computed from column ``key`` alone) added to ``df``.
-
-    Where the values repeat (a sample of the chunk shows it: one client behind a load balancer within a
-    second, the same request line, the same times) ``fields`` is evaluated once per distinct value and
-    joined back, else on every row.
-    """
-    values = df.get_column(key)
-    if values.head(_SAMPLE).n_unique() * 2 > min(len(values), _SAMPLE):
-        return fields(df)
-    lookup = fields(pl.DataFrame({key: values.unique()}))
-    return df.join(lookup, on=key, how="left", maintain_order="left", nulls_equal=True)
 
 
 def _head(df: pl.DataFrame) -> pl.DataFrame:
@@ -144,7 +128,7 @@ def _lines(lines: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     n = pl.col("n")
     # the times follow the user agent (combined + times) or the extra quoted field
     df = df.with_columns(times=pl.when(n == 9).then(pl.col("f8")).otherwise(pl.col("f6")))
-    df = _by_value(_by_value(_by_value(df, "f0", _head), "f2", _status), "times", _times)
+    df = base.by_value(base.by_value(base.by_value(df, "f0", _head), "f2", _status), "times", _times)
     ok = (
         n.is_in([7, 9])
         & (pl.col("f4") == " ")
@@ -161,7 +145,7 @@ def _lines(lines: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     bad = bad.filter(~blank).select("line_no", pl.lit(_REJECT).alias("reason"), line.alias("raw"))
     if bad.height or skipped:
         df = df.filter(pl.col("ok"))
-    df = _by_value(df, "f1", _request)
+    df = base.by_value(df, "f1", _request)
     return df.rename({"f1": "request", "f3": "referer", "f5": "agent"}), bad, skipped
 
 

@@ -17,7 +17,6 @@ correlation block after the thread. Times: ISO with offset, or zone-less ``yyyy-
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import polars as pl
 
@@ -57,7 +56,6 @@ _LEVEL_PID = (
 
 # ISO with offset (the sample's dateformat), logback's default yyyy-MM-dd HH:mm:ss.SSS, ISO without offset
 _TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f")
-_SAMPLE = 8192  # rows that tell whether a column's values repeat
 
 
 def record_start(lines: pl.Series) -> pl.Series | None:
@@ -67,19 +65,6 @@ def record_start(lines: pl.Series) -> pl.Series | None:
 
 def _blank(col: pl.Expr) -> pl.Expr:
     return col.str.strip_chars().replace("", None)  # stripped once (a when/then would strip twice)
-
-
-def _by_value(df: pl.DataFrame, key: str, fields: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
-    """``fields`` (columns computed from column ``key`` alone) added to ``df``.
-
-    Where the values repeat (a sample of the chunk shows it: level and MDC block within a request, thread and
-    logger) ``fields`` is evaluated once per distinct value and joined back, else on every row.
-    """
-    values = df.get_column(key)
-    if values.head(_SAMPLE).n_unique() * 2 > min(len(values), _SAMPLE):
-        return fields(df)
-    lookup = fields(pl.DataFrame({key: values.unique()}))
-    return df.join(lookup, on=key, how="left", maintain_order="left", nulls_equal=True)
 
 
 def _level_pid(df: pl.DataFrame) -> pl.DataFrame:
@@ -162,7 +147,7 @@ def _records(starts: pl.DataFrame) -> pl.DataFrame:
         level_pid=head.str.slice(pl.col("cut")),
     )
     df = df.with_columns(ts_ok=pl.col("ts").str.contains(f"^{_TS}$"))
-    df = _by_value(_by_value(df, "level_pid", _level_pid), "pre", _tail)
+    df = base.by_value(base.by_value(df, "level_pid", _level_pid), "pre", _tail)
     ok = (pl.col("ok") & pl.col("ts_ok") & pl.col("level").is_not_null()).fill_null(False)
     return df.select(
         "line_no",
