@@ -252,17 +252,6 @@ SYSLOG = [
 ]
 
 
-@pytest.mark.parametrize("year", [2025, None])
-def test_syslog_year_rollover_survives_every_cut(tmp_path: Path, year: int | None) -> None:
-    path = _write(tmp_path, "syslog", SYSLOG)
-    assert assert_cut_anywhere_is_whole(postgres, path, year) == 5
-    assert_tiny_blocks_are_whole(postgres, path, range(40, 600, 47), year)
-    whole = _parse_cut(postgres, _file_lines(path), [], year)
-    first = year if year is not None else postgres.FALLBACK_YEAR
-    local = whole.records["end_ts"].dt.convert_time_zone("Europe/Berlin").dt.year().to_list()
-    assert local == [first] * 2 + [first + 1] * 3
-
-
 TEXT_SYSLOG = [
     "Dec 31 23:59:58 web1 checkout[311]: ERROR payment failed trace_id=4bf92f3577b34da6a3ce929d0e0e4736",
     "    at com.shop.Pay.charge(Pay.java:42)",
@@ -273,13 +262,25 @@ TEXT_SYSLOG = [
 ]
 
 
-def test_text_syslog_year_rollover_survives_every_cut(tmp_path: Path) -> None:
-    path = _write(tmp_path, "app.log", TEXT_SYSLOG)
-    assert assert_cut_anywhere_is_whole(text, path, 2025) == 4
-    assert_tiny_blocks_are_whole(text, path, range(40, 500, 37), 2025)
-    whole = _parse_cut(text, _file_lines(path), [], 2025)
-    local = whole.records["ts"].dt.convert_time_zone("Europe/Berlin").dt.year().to_list()
-    assert local == [2025] * 2 + [2026] * 3
+@pytest.mark.parametrize(
+    ("parser", "lines", "column", "cuts", "year"),
+    [
+        (postgres, SYSLOG, "end_ts", 5, 2025),
+        (postgres, SYSLOG, "end_ts", 5, None),  # the fixed fallback year
+        (text, TEXT_SYSLOG, "ts", 4, 2025),  # a stack trace line between the records
+    ],
+    ids=["postgres", "postgres-no-year", "text"],
+)
+def test_syslog_year_rollover_survives_every_cut(
+    tmp_path: Path, parser: Parser, lines: list[str], column: str, cuts: int, year: int | None
+) -> None:
+    path = _write(tmp_path, "syslog", lines)
+    assert assert_cut_anywhere_is_whole(parser, path, year) == cuts
+    assert_tiny_blocks_are_whole(parser, path, range(40, 600, 47), year)
+    whole = _parse_cut(parser, _file_lines(path), [], year)
+    first = year if year is not None else postgres.FALLBACK_YEAR
+    local = whole.records[column].dt.convert_time_zone("Europe/Berlin").dt.year().to_list()
+    assert local == [first] * 2 + [first + 1] * 3
 
 
 # --- real files ---------------------------------------------------------------------------------------------
