@@ -106,15 +106,14 @@ def _unquote(value: pl.Expr) -> pl.Expr:
 def _pairs_regex(lines: pl.Series, rows: pl.Series) -> pl.DataFrame:
     """(row, key, value) for every pair of ``lines`` with a regex (``\\"`` escapes, tabs, stray quotes)."""
     pairs = pl.DataFrame({"row": rows, "pair": lines.str.extract_all(_PAIR)})
-    pair = pl.col("pair")
-    eq = pair.str.find("=", literal=True)
+    kv = pl.col("pair").str.splitn("=", 2)  # a bare word is all key, with no value
     return (
         pairs.explode("pair")
         .drop_nulls("pair")
         .select(
             "row",
-            pl.when(eq.is_null()).then(pair).otherwise(pair.str.head(eq)).alias("key"),
-            _unquote(pair.str.slice(eq + 1)).alias("value"),
+            kv.struct.field("field_0").alias("key"),
+            _unquote(kv.struct.field("field_1")).alias("value"),
         )
     )
 
@@ -344,10 +343,6 @@ def _split_long(segs: _Scan) -> _Long:
     quoted = np.searchsorted(end, close + 1)
     value_start[quoted] = opening + 1
     value_len[quoted] = close - opening - 1
-    if data.max(initial=0) >= 0x80:
-        key_len, value_start, value_len = _as_characters(
-            data, segs.buffer, start, end, key_len, value_start, value_len, has_value, quoted
-        )
     del end
     words = key_bytes.view(_U64).reshape(-1, 2)
     code = _key_codes(words[:, 0] | _FILL[np.minimum(key_len, 8)], words[:, 1], key_len)
@@ -366,38 +361,6 @@ def _split_long(segs: _Scan) -> _Long:
         key_start=start,
         key_len=key_len,
     )
-
-
-def _as_characters(
-    data: np.ndarray,
-    buffer: pa.Buffer,
-    start: np.ndarray,
-    end: np.ndarray,
-    key_len: np.ndarray,
-    value_start: np.ndarray,
-    value_len: np.ndarray,
-    has_value: np.ndarray,
-    quoted: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The tokens with a non-ASCII character before their "=" cut as the string splits before the byte scan
-    cut them, which took the byte offset of "=" for a character count (``str.head``, ``str.slice``), on the
-    token up to its opening quote: (key length, value start, value length)."""
-    high = np.flatnonzero(data >= 0x80)
-    odd = np.flatnonzero(has_value & (np.searchsorted(high, start) < np.searchsorted(high, start + key_len)))
-    if not len(odd):
-        return key_len, value_start, value_len
-    piece_end = end.copy()
-    piece_end[quoted] = value_start[quoted] - 1  # the opening quote
-    s, e = start[odd], piece_end[odd]
-    piece = _series(_strings(_views(data, s, e - s), [buffer]))
-    eq = pl.Series(key_len[odd])
-    key_len, value_start, value_len = key_len.copy(), value_start.copy(), value_len.copy()
-    key_len[odd] = piece.str.head(eq).str.len_bytes().to_numpy()
-    tail = piece.str.slice(eq + 1).str.len_bytes().to_numpy()
-    plain = ~np.isin(odd, quoted)
-    value_start[odd[plain]] = e[plain] - tail[plain]
-    value_len[odd[plain]] = tail[plain]
-    return key_len, value_start, value_len
 
 
 def _alias_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.uint64]:

@@ -167,3 +167,14 @@ def test_sniff_prefers_logfmt() -> None:
     others = [json_lines.sniff(head), spring.sniff(head), nginx.sniff(head)]
     assert own >= 0.8
     assert max(others) <= 0.1
+
+
+def test_non_ascii_keys_are_cut_at_their_equals_sign() -> None:
+    simple = 'ts=2026-11-17T14:32:05Z level=info msg="café ok" Größe=12 ключ="a b"'
+    escaped = 'ts=2026-11-17T14:32:06Z level=info msg="say \\"hi\\"" Größe=13'  # the regex path
+    recs, rejects, _ = run([simple, escaped])
+    assert rejects.is_empty()
+    first, second = (attrs(r) for r in recs.iter_rows(named=True))
+    assert first["Größe"] == "12" and first["ключ"] == "a b"
+    assert second["Größe"] == "13"
+    assert recs["message"].to_list() == ["café ok", 'say "hi"']

@@ -53,25 +53,25 @@ def test_a_quoted_value_is_taken_by_the_key_before_it() -> None:
 
 
 def _split_reference(lines: pl.Series) -> list[tuple[int, str, str | None]]:
-    """The pairs of simple lines as polars string splits read them before the byte scan: the line cut at its
-    quotes, the pieces outside quotes cut at blanks, a key up to the byte offset of "=" taken as a character
-    count (``str.find`` then ``str.head``), the last token before a quote taking the quoted text."""
+    """The pairs of simple lines as polars string splits read them: the line cut at its quotes, the pieces
+    outside quotes cut at blanks, a key up to its first "=" (a bare word is all key), the last token before
+    a quote taking the quoted text."""
     segs = pl.DataFrame({"text": lines.str.split('"')}).with_row_index("row")
     n = pl.col("text").list.len().cast(pl.Int64)
     segs = segs.with_columns(start=n.cum_sum() - n, last=n - 1).explode("text")
     segs = segs.with_columns(k=pl.int_range(pl.len(), dtype=pl.Int64) - pl.col("start")).with_row_index("seg")
-    text, eq = pl.col("text"), pl.col("eq")
+    text = pl.col("text")
     tokens = (
         segs.filter(pl.col("k") % 2 == 0)
         .select("row", "seg", text.str.split(" "), quoted_next=pl.col("k") < pl.col("last"))
         .explode("text")
         .filter(text != "")
-        .with_columns(eq=text.str.find("=", literal=True))
+        .with_columns(kv=text.str.splitn("=", 2))
         .select(
             "row",
             "seg",
-            text.str.head(eq.fill_null(text.str.len_bytes())).alias("key"),
-            text.str.slice(eq + 1).alias("value"),
+            pl.col("kv").struct.field("field_0").alias("key"),
+            pl.col("kv").struct.field("field_1").alias("value"),
             (pl.col("quoted_next") & (pl.col("seg") != pl.col("seg").shift(-1)).fill_null(True)).alias("end"),
         )
     )
