@@ -130,19 +130,6 @@ def by_value(df: pl.DataFrame, key: str, fields: Callable[[pl.DataFrame], pl.Dat
     return df.join(lookup, on=key, how="left", maintain_order="left", nulls_equal=True)
 
 
-def kv_arrow(df: pl.DataFrame, pairs: Sequence[tuple[str, pl.Expr]]) -> pa.ListArray:
-    """Attribute bags (Arrow ``list<struct<key, value>>``, one per row of ``df``) from (key, value) pairs.
-
-    Null values are left out; keys are dictionary-encoded. Built like :func:`kv_map`.
-    """
-    offsets, which, values = _kv_entries(df, pairs)
-    keys = pa.DictionaryArray.from_arrays(
-        pa.array(which, pa.int32()), pa.array([k for k, _ in pairs], pa.string())
-    )
-    entries = pa.StructArray.from_arrays([keys, values], names=["key", "value"])
-    return pa.ListArray.from_arrays(pa.array(offsets), entries)
-
-
 def kv_map(df: pl.DataFrame, pairs: Sequence[tuple[str, pl.Expr]]) -> pa.MapArray:
     """Attribute bags as the canonical ``map<string, string>`` (one per row of ``df``) from (key, value)
     pairs; null values are left out.

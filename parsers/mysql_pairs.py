@@ -63,12 +63,9 @@ def list_array(offsets: np.ndarray, keys: pa.Array, values: pa.Array) -> pa.List
 
 
 def kv_lists(df: pl.DataFrame, pairs: list[tuple[str, pl.Expr]]) -> Lists:
-    """One list per row of ``df`` (which has ``line_no``) from fixed keys (:func:`parsers.base.kv_arrow`)."""
-    arr = base.kv_arrow(df, pairs)
-    entries = arr.values
-    keys = entries.field("key")
-    assert isinstance(keys, pa.DictionaryArray)
-    lists = list_array(np.asarray(arr.offsets), keys.dictionary_decode(), entries.field("value"))
+    """One list per row of ``df`` (which has ``line_no``) from fixed keys (:func:`parsers.base.kv_map`)."""
+    bags = base.kv_map(df, pairs)
+    lists = list_array(np.asarray(bags.offsets), bags.keys, bags.items)
     return Lists(df["line_no"].to_numpy(), lists)
 
 
