@@ -62,6 +62,17 @@ def set_rows(table: pa.Table, column: str, rows: np.ndarray, values: pl.Series) 
     return table.set_column(i, field, series.to_arrow().cast(field.type))
 
 
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}
+
+
+def rolled_years(month: pl.Expr, first: int) -> pl.Expr:
+    """The year of each year-less time of a chunk, from its ``month`` (null: not such a time): ``first``, one
+    more at each month that goes down (December -> January) in line order. :func:`syslog_year` corrects
+    ``first`` from the chunks before."""
+    return (month < month.forward_fill().shift(1)).fill_null(False).cast(pl.Int64).cum_sum() + first
+
+
 def syslog_year(months: pl.Series, assumed: int, shift: Callable[[ParseResult, int], None]) -> Step:
     """The step of the year of year-less (BSD syslog) times. The chunk was parsed as if it began in
     ``assumed``, one year more at each month that goes down (December -> January); ``months`` are its times'

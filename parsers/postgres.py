@@ -353,8 +353,6 @@ def prefix_fields(rest: pl.Expr) -> dict[str, pl.Expr]:
 
 # --- syslog and Heroku logplex ----------------------------------------------------------------------------
 
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}
 # Year of syslog times when ``ctx.year`` is not given: fixed (never the wall clock, so a run is repeatable),
 # a leap year (``Feb 29`` reads) and far from any real trace, so a wrong year cannot link by time.
 FALLBACK_YEAR = 2000
@@ -483,15 +481,10 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
 def _syslog_time(tags: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     """``ts_text``/``zone`` from the syslog or logplex time; BSD times take ``ctx.year`` (else
     :data:`FALLBACK_YEAR`), plus one per December -> January (month going down) seen before in the chunk."""
-    month = pl.col("mon_ts").str.slice(0, 3).replace_strict(MONTHS, default=None, return_dtype=pl.Int64)
+    month = pl.col("mon_ts").str.slice(0, 3).replace_strict(carry.MONTHS, default=None, return_dtype=pl.Int64)
     tags = tags.with_columns(month=month)
-    tags = tags.with_columns(
-        year=(pl.col("month") < pl.col("month").forward_fill().shift(1))
-        .fill_null(False)
-        .cast(pl.Int64)
-        .cum_sum()
-        + (ctx.year if ctx.year is not None else FALLBACK_YEAR)
-    )
+    first = ctx.year if ctx.year is not None else FALLBACK_YEAR
+    tags = tags.with_columns(year=carry.rolled_years(pl.col("month"), first))
     dm = pl.col("mon_ts").str.extract_groups(r"^[A-Z][a-z]{2} +([0-9]{1,2}) ([0-9:]{8})$").struct
     bsd = pl.format(
         "{}-{}-{} {}",

@@ -190,7 +190,9 @@ def _head(starts: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(message=rest.str.slice(pl.col("lead"))).drop("p", "prefix", "rest", "lead")
 
 
-_MONTHS = {m: i + 1 for i, m in enumerate(_MON.removeprefix("(?:").removesuffix(")").split("|"))}
+def _year(ctx: ParseContext) -> int:
+    """The year of a chunk's first year-less (syslog) time, before the chunks before it are known."""
+    return ctx.year if ctx.year is not None else dt.datetime.now(dt.UTC).year
 
 
 def _clean_ts(df: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, int]:
@@ -204,15 +206,14 @@ def _clean_ts(df: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, int]:
     df = df.with_columns(
         month=pl.when(raw.str.contains(f"^{_MON} "))
         .then(raw.str.head(3))
-        .replace_strict(_MONTHS, default=None, return_dtype=pl.Int64)
+        .replace_strict(carry.MONTHS, default=None, return_dtype=pl.Int64)
     )
     month = pl.col("month")
-    year = ctx.year if ctx.year is not None else dt.datetime.now(dt.UTC).year
     guessed = 0 if ctx.year is not None else int(df["month"].is_not_null().sum())
-    rollovers = (month < month.forward_fill().shift(1)).fill_null(False).cast(pl.Int64).cum_sum()
+    year = pl.format("{} ", carry.rolled_years(month, _year(ctx)))
     df = df.with_columns(
         pl.when(month.is_not_null())
-        .then(pl.format("{} ", rollovers + year) + raw.str.replace("  ", " ", literal=True))
+        .then(year + raw.str.replace("  ", " ", literal=True))
         .when(raw.str.contains("^[0-9]{4}/"))  # Go's log: 2026/11/17 14:32:05
         .then(raw.str.replace_all("/", "-", literal=True).str.replace(",", ".", literal=True))
         .otherwise(raw.str.replace(",", ".", literal=True))
@@ -226,7 +227,6 @@ def _year_step(recs: pl.DataFrame, good: pl.DataFrame, ctx: ParseContext) -> dic
     began in the context's year; the chunks before may say it began a year later."""
     if recs["month"].is_null().all():
         return {}
-    assumed = ctx.year if ctx.year is not None else dt.datetime.now(dt.UTC).year
     rows = good["month"].is_not_null().arg_true().to_numpy()
 
     def shift(result: ParseResult, years: int) -> None:
@@ -235,7 +235,7 @@ def _year_step(recs: pl.DataFrame, good: pl.DataFrame, ctx: ParseContext) -> dic
             result.records, "ts", rows, carry.offset_years(ts, years, ctx.timezone)
         )
 
-    return {"syslog.year": carry.syslog_year(recs["month"], assumed, shift)}
+    return {"syslog.year": carry.syslog_year(recs["month"], _year(ctx), shift)}
 
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
