@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import duckdb
 import polars as pl
@@ -248,18 +249,40 @@ def _generic_extras(con: duckdb.DuckDBPyConnection, skip: list[str]) -> pl.DataF
 def _decode(df: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array, pl.DataFrame]:
     """Records (canonical columns, ``ts`` as text), their attribute bags, and the lines that are no objects:
     by Arrow's JSON reader when the chunk's values are flat enough (:func:`_read_arrow`), else by DuckDB."""
-    read = _read_arrow(df)
-    if read is None:
-        return _decode_duckdb(df)
-    values, keys, nested, not_object = read
-    exprs, pairs, _ = _columns(keys, nested)
-    return _normalize(values.select(exprs)), base.kv_map(values, pairs), not_object
+    read = _read_arrow(df) or _read_duckdb(df)
+    exprs, pairs, _ = _columns(read.keys, read.nested)
+    attributes: pa.Array = base.kv_map(read.values, pairs)
+    if read.extras is not None:
+        bags = pl.DataFrame({"a": pl.Series(attributes).cast(schema.KV), "b": read.extras.cast(schema.KV)})
+        empty = pl.lit([], dtype=schema.KV)
+        both = bags.select(pl.concat_list(pl.col("a").fill_null(empty), pl.col("b").fill_null(empty)))
+        attributes = both.to_series().to_arrow()
+    return _normalize(read.values.select(exprs)), attributes, read.not_object
+
+
+class _Read(NamedTuple):
+    """What a JSON reader gives :func:`_decode`: ``values`` (``line_no``, ``c<i>`` the text at the i-th path
+    of :func:`_columns`, ``n<j>`` the nested ``attributes`` object's j-th key), the keys and nested keys,
+    the lines that are no JSON objects (``line_no``, ``valid``), and for chunks with very many keys the
+    pairs of the keys that are no columns (:func:`_generic_extras`, one list per row of ``values``)."""
+
+    values: pl.DataFrame
+    keys: list[str]
+    nested: list[str]
+    not_object: pl.DataFrame
+    extras: pl.Series | None = None
+
+
+def _json_valid(con: duckdb.DuckDBPyConnection, lines: pl.DataFrame) -> pl.Series:
+    """Whether each of the ``line`` column's texts is valid JSON (DuckDB's parser decides)."""
+    con.register("valid_in", _batches(lines.select("line")))
+    return con.sql("SELECT json_valid(line) AS valid FROM valid_in").pl().to_series()
 
 
 _ARROW_SCALARS = (pa.string(), pa.int64(), pa.bool_(), pa.null())
 
 
-def _read_arrow(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str], list[str], pl.DataFrame] | None:
+def _read_arrow(df: pl.DataFrame) -> _Read | None:
     """The fast path: every object line parsed once by ``pyarrow.json`` (C++, on all cores) instead of three
     DuckDB passes; the same ``values`` frame as :func:`_extract` gives, with the keys and nested keys.
 
@@ -312,21 +335,19 @@ def _read_arrow(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str], list[str], p
     values = pl.DataFrame({"line_no": objects["line_no"], **{k: pl.Series(k, v) for k, v in columns.items()}})
     others = df.filter(~pl.col("cand")).select("line_no", "line")
     with _database().cursor() as con:
-        con.register("others", _batches(others))
-        valid = con.sql("SELECT json_valid(line) AS valid FROM others").pl().to_series()
-    return values, keys, nested, others.select("line_no").with_columns(valid)
+        valid = _json_valid(con, others)
+    return _Read(values, keys, nested, others.select("line_no").with_columns(valid))
 
 
-def _decode_duckdb(df: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array, pl.DataFrame]:
-    """:func:`_decode` by DuckDB, for any JSON.
+def _read_duckdb(df: pl.DataFrame) -> _Read:
+    """The reader for any JSON: DuckDB.
 
     DuckDB reads each line three times: its validity, its keys (and the nested ``attributes`` object's), then
     all the values. Validity is computed once and the later passes see only the object lines (a view would
     validate every line again in every query).
     """
     with _database().cursor() as con:
-        con.register("lines_in", _batches(df.select("line")))
-        valid = con.sql("SELECT json_valid(line) AS valid FROM lines_in").pl().to_series()
+        valid = _json_valid(con, df)
         ok = pl.col("obj") & pl.col("valid")
         df = df.with_columns(valid)
         not_object = df.filter(~ok).select("line_no", "valid")
@@ -346,22 +367,12 @@ def _decode_duckdb(df: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array, pl.DataFra
             values = values.with_columns(
                 pl.when(is_object).then(pl.col(n)).alias(n) for n in names[len(paths) :]
             )
-        exprs, pairs, _ = _columns(keys, nested)
-        recs = _normalize(values.select(exprs))
-        attributes: pa.Array = base.kv_map(values, pairs)
+        extras = None
         if generic:
-            extra = values.select("line_no").join(
+            extras = values.select("line_no").join(
                 _generic_extras(con, keys), on="line_no", how="left", maintain_order="left"
-            )
-            bags = pl.DataFrame(
-                {"a": pl.Series(attributes).cast(schema.KV), "b": extra["extra"].cast(schema.KV)}
-            )
-            empty = pl.lit([], dtype=schema.KV)
-            attributes = bags.select(
-                pl.concat_list(pl.col("a").fill_null(empty), pl.col("b").fill_null(empty))
-            )
-            attributes = attributes.to_series().to_arrow()
-    return recs, attributes, not_object
+            )["extra"]
+    return _Read(values, keys, nested, not_object, extras)
 
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
