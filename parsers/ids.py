@@ -127,8 +127,15 @@ def u64_hex(values: pl.Series) -> pl.Series:
 
 def _decimal_series(values: pl.Series, width: int) -> pl.Series:
     # a value of 1-20 digits that fits 64 bits is decimal; anything else (Datadog's 128-bit hex logging
-    # mode, a hex ID) goes through the hex rules
-    text = values.cast(pl.String).str.strip_chars()
+    # mode, a hex ID) goes through the hex rules. Only the rows with a value are read: in a JSON log that
+    # mixes conventions most rows have no Datadog ID.
+    text = values.cast(pl.String)
+    present = text.is_not_null()
+    if not present.all():
+        rows = present.arg_true()
+        empty = pl.Series(values.name, [None], dtype=pl.String).extend_constant(None, len(text) - 1)
+        return empty.scatter(rows, _decimal_series(text.gather(rows), width)) if len(rows) else empty
+    text = text.str.strip_chars()
     decimal = text.str.contains(_DECIMAL_RE).fill_null(False)
     number = text.cast(pl.UInt64, strict=False)
     frame = pl.DataFrame({"number": number, "hexed": u64_hex(number), "decimal": decimal})
@@ -141,6 +148,20 @@ def _decimal_series(values: pl.Series, width: int) -> pl.Series:
         pl.when(pl.col("ok"))
         .then(pl.when(pl.col("number") != 0).then(pl.col("hexed").str.pad_start(width, "0")))
         .otherwise(pl.col("as_hex"))
+        .alias(values.name)
+    ).to_series()
+
+
+def _decimal_trace_series(pair: pl.Series) -> pl.Series:
+    # the low 64 bits decoded once (an expression referring to them three times is evaluated three times)
+    low = _decimal_series(pair.struct.field("low"), TRACE_WIDTH)
+    hi = pair.struct.field("high").cast(pl.String).str.strip_chars().str.to_lowercase()
+    frame = pl.DataFrame({"low": low, "hi": hi})
+    low_col, hi_col = pl.col("low"), pl.col("hi")
+    return frame.select(
+        pl.when(hi_col.str.contains("^[0-9a-f]{16}$") & low_col.str.starts_with("0000000000000000"))
+        .then(hi_col + low_col.str.slice(16))
+        .otherwise(low_col)
     ).to_series()
 
 
@@ -150,18 +171,12 @@ def decimal_trace_id(expr: pl.Expr, high: pl.Expr | None = None) -> pl.Expr:
     ``high``: the ``_dd.p.tid`` tag (16 hex, the upper 64 bits of a 128-bit trace), used where present.
     A value that is not decimal (Datadog's 128-bit hex logging mode) is read as hex.
     """
-    low = expr.map_batches(
-        lambda s: _decimal_series(s, TRACE_WIDTH), return_dtype=pl.String, is_elementwise=True
-    )
     if high is None:
-        return low
-    hi = high.cast(pl.String).str.strip_chars().str.to_lowercase()
-    joined = hi + low.str.slice(16)
-    return (
-        pl.when(hi.str.contains("^[0-9a-f]{16}$") & low.str.starts_with("0000000000000000"))
-        .then(joined)
-        .otherwise(low)
-    )
+        return expr.map_batches(
+            lambda s: _decimal_series(s, TRACE_WIDTH), return_dtype=pl.String, is_elementwise=True
+        )
+    pair = pl.struct(expr.cast(pl.String).alias("low"), high.cast(pl.String).alias("high"))
+    return pair.map_batches(_decimal_trace_series, return_dtype=pl.String, is_elementwise=True)
 
 
 def decimal_span_id(expr: pl.Expr) -> pl.Expr:
