@@ -9,7 +9,7 @@ reused). Each one is only a default: a value already in the environment wins.
 - polars' jemalloc: ``_RJEM_MALLOC_CONF`` decay times;
 - pyarrow's mimalloc: ``MIMALLOC_PURGE_DELAY``;
 - numpy's OpenBLAS: one thread (its idle threads spin, and tracejoin does no linear algebra);
-- glibc malloc (Python's objects, numpy's arrays): trim and top-pad thresholds and one arena through
+- glibc malloc (Python's objects, numpy's arrays): trim, top-pad and mmap thresholds and one arena through
   ``mallopt`` (with a pool per worker thread, numpy's large scratch arrays went back to the kernel after
   every chunk; polars and pyarrow have allocators of their own).
 """
@@ -26,8 +26,9 @@ _ENV = {
     "MIMALLOC_PURGE_DELAY": "30000",
     "OPENBLAS_NUM_THREADS": "1",
 }
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_ARENA_MAX = -1, -2, -8  # glibc's mallopt parameters
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -2, -3, -8  # glibc's mallopt parameters
 _KEEP_BYTES = 1 << 30
+_MMAP_BYTES = 32 << 20  # glibc's largest; a fixed trim threshold would otherwise leave it at 128 KiB
 
 
 def configure() -> None:
@@ -45,6 +46,7 @@ def configure() -> None:
     if mallopt is not None:
         mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES)
         mallopt(_M_TOP_PAD, 256 << 20)
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_BYTES)
         if "MALLOC_ARENA_MAX" not in os.environ:
             mallopt(_M_ARENA_MAX, 1)
 

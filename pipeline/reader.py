@@ -1,7 +1,7 @@
 """Streaming line reader: a file (plain, .gz, .bz2, .zst) as chunks of lines in polars Series.
 
-Lines are split columnar (one block of text -> ``str.split``), never one Python call per line.
-Memory is bounded by the block size, whatever the file size.
+Lines are cut without copying the text (Arrow string views into the block read), never one Python call per
+line. Memory is bounded by the block size, whatever the file size.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -59,26 +60,88 @@ def read_head(path: Path, max_lines: int = 64, max_bytes: int = 256 * 1024) -> l
 def iter_chunks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[Chunk]:
     """Yield the file's lines in chunks of whole lines. A final newline does not make an empty line."""
     next_line = 1
-    pending = b""
     with _open(path) as stream:
+        lead = stream.read(len(_BOM))  # a UTF-8 byte-order mark is not part of line 1
+        lead = b"" if lead == _BOM else lead
+        carried: list[bytes] = []  # the unfinished last line of the blocks read so far
         while True:
-            block = stream.read(block_bytes)
-            if not block:
+            block = stream.read_buffer(block_bytes)
+            if lead:
+                block, lead = pa.py_buffer(lead + block.to_pybytes()), b""
+            if not block.size:
                 break
-            if next_line == 1 and not pending:
-                block = block.removeprefix(_BOM)  # a UTF-8 byte-order mark is not part of line 1
-            data = pending + block
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                pending = data
+            data = np.frombuffer(block, np.uint8)
+            newlines = np.flatnonzero(data == _NL)
+            if not len(newlines):
+                carried.append(data.tobytes())
                 continue
-            pending = data[cut + 1 :]
-            lines = _split(_decode(memoryview(data)[:cut]))
+            cut = int(newlines[-1])
+            lines = _lines(block, newlines[:-1], cut, b"".join(carried))
+            carried = [data[cut + 1 :].tobytes()]
             yield Chunk(next_line, lines)
             next_line += len(lines)
-    if pending:
-        lines = _split(_decode(pending))
-        yield Chunk(next_line, lines)
+    if rest := b"".join(carried):
+        yield Chunk(next_line, _lines(pa.py_buffer(rest), np.zeros(0, np.int64), len(rest), b""))
+
+
+_NL, _CR = 0x0A, 0x0D
+_INLINE = 12  # an Arrow string view holds a string of up to 12 bytes itself
+
+
+def _lines(block: pa.Buffer, newlines: np.ndarray, stop: int, carried: bytes) -> pl.Series:
+    """The lines of ``block[:stop]`` (``newlines``: where its line feeds are), with ``carried`` in
+    front of the first, as a String series; a carriage return before a line feed is dropped.
+
+    The text is not copied: the lines are Arrow string views into ``block`` (the first one, when it has a
+    carried part, into a buffer of its own). Text that is not valid UTF-8 is decoded instead, the bad bytes
+    replaced (real logs contain latin-1 and cut multi-byte sequences: keep the line, mark the bad bytes).
+    """
+    data = np.frombuffer(block, np.uint8)
+    n = len(newlines) + 1
+    begin = np.empty(n, np.int64)
+    begin[0], begin[1:] = 0, newlines + 1
+    end = np.empty(n, np.int64)
+    end[:-1], end[-1] = newlines, stop
+    length = end - begin
+    cr = np.flatnonzero(length > 0)
+    cr = cr[data[end[cr] - 1] == _CR]
+    length[cr] -= 1
+    views = _views(data, begin, length, 0)
+    buffers = [block]
+    if carried:
+        first = carried + data[begin[0] : begin[0] + length[0]].tobytes()
+        if first.endswith(b"\r") and not length[0]:  # the carriage return was the carried part's last byte
+            first = first[:-1]
+        first_data = np.frombuffer(first, np.uint8)
+        views[0] = _views(first_data, np.zeros(1, np.int64), np.array([len(first)]), 1)[0]
+        buffers.append(pa.py_buffer(first))
+    array = pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), *buffers])
+    if data[:stop].max(initial=0) >= 0x80 or not carried.isascii():
+        try:
+            array.validate(full=True)
+        except pa.ArrowInvalid:
+            return _split(_decode(carried + data[:stop].tobytes()))
+    return pl.Series("line", array)
+
+
+def _views(data: np.ndarray, begin: np.ndarray, length: np.ndarray, buffer: int) -> np.ndarray:
+    """Arrow string views of ``data[begin:begin + length]``, ``data`` being data buffer ``buffer``: 16 bytes
+    each, the length, then the string itself (up to 12 bytes) or its first 4 bytes, the buffer and offset."""
+    views = np.zeros((len(begin), 4), np.int32)
+    views[:, 0] = length
+    raw = views.view(np.uint8)
+    long = np.flatnonzero(length > _INLINE)
+    at = begin[long]
+    views[long, 2] = buffer
+    views[long, 3] = at
+    for j in range(4):
+        raw[long, 4 + j] = data[at + j]
+    short = np.flatnonzero(length <= _INLINE)
+    at, size = begin[short], length[short]
+    for j in range(_INLINE):
+        has = size > j
+        raw[short[has], 4 + j] = data[at[has] + j]
+    return views
 
 
 def iter_records(

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import config, reader
 from pipeline.errors import ConfigError
@@ -41,6 +43,50 @@ def test_invalid_utf8_is_kept_with_replacement_characters(tmp_path: Path) -> Non
     path.write_bytes("caf\xe9 ok\n".encode("latin-1"))
     (chunk,) = reader.iter_chunks(path)
     assert chunk.lines.to_list() == ["caf\ufffd ok"]
+
+
+# pieces that make the reader's edge cases likely: CRLF, lone CR, blank lines, multi-byte characters (cut
+# at block boundaries), invalid UTF-8, short lines (held inside a string view) and long ones
+_PIECES = st.sampled_from(
+    [
+        b"\n",
+        b"\r\n",
+        b"\r",
+        b"a",
+        b"xyz",
+        b"\xc3\xa9",
+        b"\xe2\x82\xac",
+        b"\xe9",
+        b"\xff",
+        b" ",
+        b"0123456789abc",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=60), st.integers(1, 40), st.booleans())
+def test_lines_are_the_text_split_at_line_feeds(
+    tmp_path_factory: pytest.TempPathFactory, pieces: list[bytes], block: int, bom: bool
+) -> None:
+    # the reference: decode (bad bytes replaced), split at "\n", one "\r" before it dropped; a final line
+    # feed makes no empty line
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"".join(pieces)
+    path = tmp_path_factory.mktemp("r") / "x.log"
+    path.write_bytes(data)
+    text = data.removeprefix(b"\xef\xbb\xbf")
+    expected = (
+        []
+        if not text
+        else [
+            line.removesuffix("\r") for line in text.decode("utf-8", "replace").removesuffix("\n").split("\n")
+        ]
+    )
+    chunks = list(reader.iter_chunks(path, block_bytes=block))
+    assert [line for c in chunks for line in c.lines.to_list()] == expected
+    assert [c.first_line for c in chunks] == [
+        1 + sum(len(c.lines) for c in chunks[:i]) for i in range(len(chunks))
+    ]
 
 
 def test_config_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
