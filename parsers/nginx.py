@@ -44,8 +44,8 @@ _HEAD = r"^[^ ]+ [^ ]+ [^ ]+ \[[^\]]+\] $"  # before the request
 _STATUS_BYTES = r"^ [0-9]{3} (?:[0-9]+|-) $"  # between the request and the referer
 _TIMES = rf"^(?: (?:{_SECONDS}|-))?(?: {_UPSTREAM})?[ \t\r]*$"  # after the last quoted value
 _TRACEPARENT = r"^[ \t]*[0-9a-fA-F]{2}-[0-9a-fA-F]{32}-[0-9a-fA-F]{16}-[0-9a-fA-F]{2}[ \t]*$"
-_B3_SINGLE = (
-    r"^[ \t]*([0-9a-fA-F]{16}|[0-9a-fA-F]{32})-([0-9a-fA-F]{16})(?:-[01dD])?(?:-[0-9a-fA-F]{16})?[ \t]*$"
+_B3_SINGLE = (  # capture-free: the IDs are cut at the first dash once the shape is checked
+    r"^[ \t]*(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{32})-[0-9a-fA-F]{16}(?:-[01dD])?(?:-[0-9a-fA-F]{16})?[ \t]*$"
 )
 _REQUEST = r"^[A-Z][A-Z_-]* [^ ]+(?: [^ ]+)?$"
 _TIME_LOCAL = "%d/%b/%Y:%H:%M:%S %z"
@@ -192,11 +192,12 @@ def _trace_header(extra: pl.Series) -> pl.DataFrame:
     if others.any():
         idx = others.arg_true()
         rest = extra.gather(idx)
-        groups = rest.str.extract_groups(_B3_SINGLE)
-        b3_trace, b3_span = groups.struct.field("1"), groups.struct.field("2")
-        is_b3 = b3_trace.is_not_null()
-        trace, span = trace.scatter(idx, b3_trace), span.scatter(idx, b3_span)  # null there before
-        b3.scatter(idx, pl.select(pl.when(is_b3).then(rest.str.strip_chars())).to_series())
+        is_b3 = rest.str.contains(_B3_SINGLE).fill_null(False)
+        header = pl.select(pl.when(is_b3).then(rest.str.strip_chars())).to_series()
+        dash = header.str.find("-", literal=True)
+        trace = trace.scatter(idx, header.str.head(dash))  # null there before
+        span = span.scatter(idx, header.str.slice(dash + 1, 16))
+        b3.scatter(idx, header)
         forwarded.scatter(idx, pl.select(pl.when(~is_b3).then(rest)).to_series())
     named = {"traceparent": traceparent, "b3_header": b3, "forwarded_for": forwarded}
     return pl.DataFrame([s.alias(n) for n, s in {**named, "trace_id": trace, "span_id": span}.items()])
