@@ -111,3 +111,18 @@ def test_parsing_chunks_in_parallel_gives_the_same_records_in_the_same_order(sam
     (lines_1, serial), (lines_3, parallel) = runs
     assert lines_1 == lines_3 == sum(1 for _ in path.open())
     assert serial.equals(parallel)
+
+
+def test_blocks_are_even_so_the_last_round_keeps_every_worker_busy(tmp_path: Path) -> None:
+    from pipeline import ingest
+
+    path = tmp_path / "app.log"
+    mb = 1 << 20
+    with path.open("wb") as f:
+        f.truncate(19 * mb)  # 19 MB in 4 MB blocks would be 5 chunks, the last one parsed alone
+    block = ingest._even_blocks(path, 4 * mb, workers=2)
+    assert block <= 4 * mb and -(-19 * mb // block) == 6  # 6 blocks of ~3.2 MB: three rounds of two
+    assert ingest._even_blocks(path, 4 * mb, workers=1) == 4 * mb
+    gz = tmp_path / "app.log.gz"
+    gz.write_bytes(b"")
+    assert ingest._even_blocks(gz, 4 * mb, workers=2) == 4 * mb  # size unknown before reading
