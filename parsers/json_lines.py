@@ -316,6 +316,8 @@ def _read_arrow(df: pl.DataFrame) -> _Read | None:
             return None
     keys = sorted(table.column_names)
     _, _, paths = _columns(keys, [])
+    # string views: Arrow casts to them without the GIL and polars takes them as they are, where it would
+    # convert plain strings holding the GIL (half the GIL time of a chunk, so the other worker waited)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     none = pa.nulls(table.num_rows, pa.string())
     for i, path in enumerate(paths):
@@ -329,11 +331,11 @@ def _read_arrow(df: pl.DataFrame) -> _Read | None:
                 column = none
         elif len(path) > 1:  # a key inside a value that is no object (ECS `service.name` vs `service`)
             column = none
-        columns[f"c{i}"] = column.cast(pa.string())
+        columns[f"c{i}"] = column.cast(pa.string_view())
     if nested:
         bag = table.column(_NESTED).combine_chunks()
         for j, key in enumerate(nested):
-            columns[f"n{j}"] = bag.field(key).cast(pa.string())
+            columns[f"n{j}"] = bag.field(key).cast(pa.string_view())
     values = pl.DataFrame({"line_no": objects["line_no"], **{k: pl.Series(k, v) for k, v in columns.items()}})
     others = df.filter(~pl.col("cand")).select("line_no", "line")
     with _database().cursor() as con:
