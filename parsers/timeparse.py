@@ -130,8 +130,8 @@ def _fast_format(values: pl.Series, fmt: str, timezone: str) -> pl.Series | None
     Null where a value is laid out otherwise (:func:`_try_format` gives those rows to chrono); None when
     ``fmt`` has nothing to speed up. polars reads a fixed-width format (``%Y-%m-%dT%H:%M:%S``, ``.%3f``,
     ``%b``) ~5x faster than one with ``%.f`` or a zone. So the rows that end with the first value's zone
-    (``Z``, ``+01:00``, `` +0000``) lose it and take its offset, and ``%.f`` becomes ``.%3f``, ``.%6f`` or
-    ``.%9f`` for the rows with the first value's fraction length.
+    (``Z``, ``+01:00``, `` +0000``) lose it and take its offset, and ``%.f`` becomes ``.%3f``, ``.%6f``,
+    ``.%9f`` or nothing for the rows with the first value's fraction length.
     """
     zone_fmt = next((z for z in _ZONES if fmt.endswith(z)), "")
     first = values.drop_nulls().head(1).to_list()
@@ -150,10 +150,10 @@ def _fast_format(values: pl.Series, fmt: str, timezone: str) -> pl.Series | None
         local_fmt, sample = local_fmt.removesuffix(sep), sample[: -len(suffix)]
     if _FRACTION in local_fmt:
         width = len(dt.datetime(2000, 1, 1).strftime(local_fmt.replace(_FRACTION, "")))  # 4-digit years
-        digits = len(sample) - width - 1
-        if digits not in (3, 6, 9):
+        digits = len(sample) - width - 1  # -1: no fraction
+        if digits not in (-1, 3, 6, 9):
             return None
-        local_fmt = local_fmt.replace(_FRACTION, f".%{digits}f")
+        local_fmt = local_fmt.replace(_FRACTION, f".%{digits}f" if digits > 0 else "")
         keep = keep & (pl.col("value").str.len_bytes() == len(first[0]))  # the zone suffix is ASCII
     # rows out of the layout are nulled first: a row the fast path cannot read would go through chrono here
     local_text = pl.DataFrame({"value": values}).select(pl.when(keep).then(text).alias("value"))
@@ -165,18 +165,32 @@ def _fast_format(values: pl.Series, fmt: str, timezone: str) -> pl.Series | None
     return local_text.select(local.dt.convert_time_zone("UTC")).to_series()
 
 
+_LAYOUTS = (
+    3  # layouts of one format the fast path reads in a chunk (loggers mixed: 3 or 6 digits, Z or +00:00)
+)
+
+
 def _try_format(values: pl.Series, fmt: str, timezone: str) -> pl.Series:
     if fmt == EPOCH:
         numeric = values.str.contains(r"^[ \t]*[0-9]+(?:\.[0-9]+)?[ \t]*$")
         return pl.select(pl.when(numeric).then(parse_epoch(pl.lit(values)))).to_series()
-    fast = _fast_format(values, fmt, timezone)
-    if fast is None:
+    # each round reads the rows laid out as the first row still unread; chrono reads what is left
+    result: pl.Series | None = None
+    rows: pl.Series | None = None  # where ``rest`` sits in ``values`` (None: everywhere)
+    rest = values
+    for _ in range(_LAYOUTS):
+        fast = _fast_format(rest, fmt, timezone)
+        if fast is None:
+            break
+        result = fast if result is None or rows is None else result.scatter(rows, fast)
+        missed = fast.is_null() & rest.is_not_null()
+        if not missed.any():
+            return result
+        unread = missed.arg_true()
+        rows, rest = (unread if rows is None else rows.gather(unread)), rest.gather(unread)
+    if result is None or rows is None:
         return _chrono_format(values, fmt, timezone)
-    missed = fast.is_null() & values.is_not_null()
-    if not missed.any():
-        return fast
-    idx = missed.arg_true()
-    return fast.scatter(idx, _chrono_format(values.gather(idx), fmt, timezone))
+    return result.scatter(rows, _chrono_format(rest, fmt, timezone))
 
 
 def _chrono_format(values: pl.Series, fmt: str, timezone: str) -> pl.Series:

@@ -103,3 +103,19 @@ def test_an_impossible_zone_offset_rejects_the_record_not_the_chunk() -> None:
     recs, rejects, _ = run_parser(json_lines, [good, bad], "app.jsonl")
     assert recs["ts"].to_list() == [datetime(2026, 11, 17, 13, 32, 5, tzinfo=UTC)]
     assert rejects["reason"].to_list() == ["unreadable timestamp"]
+
+
+def test_a_chunk_of_mixed_loggers_takes_the_fast_path_for_each_layout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one service's OTel lines (6 digits, Z) between logstash lines (3 digits, +00:00) and Go's (no fraction)
+    values = pl.Series(
+        ["2026-11-17T14:32:05.245123Z", "2026-11-17T14:32:05.245+00:00", "2026-11-17T15:32:05+01:00"] * 50
+    )
+    expected = timeparse._chrono_format(values, timeparse.ISO_ZONED, "UTC")
+
+    def no_chrono(*_: object) -> pl.Series:
+        raise AssertionError("chrono was used")
+
+    monkeypatch.setattr(timeparse, "_chrono_format", no_chrono)
+    assert timeparse._try_format(values, timeparse.ISO_ZONED, "UTC").to_list() == expected.to_list()
