@@ -155,7 +155,10 @@ def _decimal_series(values: pl.Series, width: int) -> pl.Series:
 def _decimal_trace_series(pair: pl.Series) -> pl.Series:
     # the low 64 bits decoded once (an expression referring to them three times is evaluated three times)
     low = _decimal_series(pair.struct.field("low"), TRACE_WIDTH)
-    hi = pair.struct.field("high").cast(pl.String).str.strip_chars().str.to_lowercase()
+    high = pair.struct.field("high")
+    if high.null_count() == len(high):  # no `_dd.p.tid`: 64-bit traces
+        return low
+    hi = high.cast(pl.String).str.strip_chars().str.to_lowercase()
     frame = pl.DataFrame({"low": low, "hi": hi})
     low_col, hi_col = pl.col("low"), pl.col("hi")
     return frame.select(
