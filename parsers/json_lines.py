@@ -118,14 +118,24 @@ def _is_object(expr: pl.Expr) -> pl.Expr:
 
 
 def _columns(
-    keys: list[str], nested: list[str]
+    keys: Sequence[str], nested: Sequence[str]
 ) -> tuple[list[pl.Expr], list[tuple[str, pl.Expr]], list[tuple[str, ...]]]:
     """Raw text of the canonical columns, the attribute (key, value) pairs, and the key paths they read.
+
+    The chunks of a file share their keys: the expressions are built once per key set (:func:`_built`).
 
     Column ``c<i>`` of the extracted frame holds the value at ``paths[i]``, ``n<j>`` the nested
     ``attributes`` object's key ``nested[j]``. For each column the first alias
     with a usable value wins; the other aliases present on the line stay attributes.
     """
+    exprs, pairs, paths = _built(tuple(keys), tuple(nested))
+    return list(exprs), list(pairs), list(paths)
+
+
+@functools.lru_cache(maxsize=64)
+def _built(
+    keys: tuple[str, ...], nested: tuple[str, ...]
+) -> tuple[list[pl.Expr], list[tuple[str, pl.Expr]], list[tuple[str, ...]]]:
     present = set(keys)
     paths: list[tuple[str, ...]] = []
 
@@ -180,13 +190,18 @@ def _level(word: pl.Expr) -> pl.Expr:
 
 def _normalize(recs: pl.DataFrame) -> pl.DataFrame:
     """Levels and IDs from the raw columns (the costly parts only over distinct or non-canonical values)."""
-    recs = recs.with_columns(
-        pl.coalesce(
-            base.map_distinct(recs["level"], _level),
-            base.map_distinct(recs["severity_number"], levels.level_from_severity_number),
-            base.map_distinct(recs["level"], levels.level_from_text),  # an unknown word, kept upper-cased
-        ).alias("level"),
-    )
+    level = base.map_distinct(recs["level"], _level)
+    unread = level.is_null()
+    if (
+        unread.any()
+    ):  # the severity number, else an unknown word kept upper-cased (most lines have a known word)
+        rows = unread.arg_true()
+        other = pl.coalesce(
+            base.map_distinct(recs["severity_number"].gather(rows), levels.level_from_severity_number),
+            base.map_distinct(recs["level"].gather(rows), levels.level_from_text),
+        )
+        level = level.scatter(rows, pl.select(other).to_series())
+    recs = recs.with_columns(level.alias("level"))
     recs = recs.with_columns(ids.trace_id(pl.col("trace_id")), ids.span_id(pl.col("span_id")))
     if recs["dd_trace_id"].is_not_null().any():
         recs = recs.with_columns(
