@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,8 +107,8 @@ def test_byte_scan_reads_simple_lines_as_the_string_splits(lines: list[str]) -> 
 def test_columns_take_the_aliases_by_their_whole_key(lines: list[str]) -> None:
     series = pl.Series(lines, dtype=pl.String)
     pairs = logfmt._pairs(series)
-    cols, attributes = logfmt._columns(*logfmt._long(series), len(series))
-    bags = attributes.to_pylist()
+    cols, made = logfmt._columns(*logfmt._long(series), len(series))
+    bags = made.build(None).to_pylist()
     for row in range(len(series)):
         mine = pairs.filter(pl.col("row") == row).select("key", "value").rows()
         expected: dict[str, str | None] = {}
@@ -135,7 +136,8 @@ def test_regex_lines_interleave_with_the_byte_scans() -> None:
         "ts=3\tlevel=info\ttabbed_key_of_some_length=y",
         f'ts=4 service.name=checkout k="{long_value}"',
     ]
-    cols, attributes = logfmt._columns(*logfmt._long(pl.Series(lines)), len(lines))
+    cols, bags = logfmt._columns(*logfmt._long(pl.Series(lines)), len(lines))
+    attributes = bags.build(None)
     assert cols["message"].to_list() == ["one", "two", None, None]
     assert cols["service"].to_list() == [None, None, None, "checkout"]
     assert cols["level"].to_list() == [None, None, "info", None]
@@ -151,5 +153,16 @@ def test_no_line_or_blank_lines_only() -> None:
     for lines in ([], ["", "   ", "  "]):
         series = pl.Series(lines, dtype=pl.String)
         assert logfmt._pairs(series).height == 0
-        cols, attributes = logfmt._columns(*logfmt._long(series), len(series))
+        cols, bags = logfmt._columns(*logfmt._long(series), len(series))
+        attributes = bags.build(None)
         assert cols.height == len(lines) and attributes.to_pylist() == [[] for _ in lines]
+
+
+@given(KEYED_LINES, st.data())
+def test_bags_built_for_some_lines_are_those_lines_bags(lines: list[str], data: st.DataObject) -> None:
+    # the parser builds the bags of the lines that become records only; they must be those lines' bags
+    series = pl.Series(lines, dtype=pl.String)
+    _, bags = logfmt._columns(*logfmt._long(series), len(series))
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(lines), max_size=len(lines))), dtype=bool)
+    whole = bags.build(None).to_pylist()
+    assert bags.build(keep).to_pylist() == [bag for bag, k in zip(whole, keep, strict=True) if k]
