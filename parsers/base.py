@@ -150,13 +150,12 @@ def _kv_entries(
     n, k = df.height, len(pairs)
     if k == 0:
         return np.zeros(n + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), pa.array([], pa.string())
-    columns = df.select([e.cast(pl.String).alias(f"v{i}") for i, (_, e) in enumerate(pairs)]).get_columns()
-    present = np.empty((k, n), dtype=bool)
-    for i, column in enumerate(columns):
-        present[i] = column.is_not_null().to_numpy()
+    frame = df.select([e.cast(pl.String).alias(f"v{i}") for i, (_, e) in enumerate(pairs)])
+    columns = frame.get_columns()
+    present = frame.select(pl.all().is_not_null()).to_numpy()  # one query for all: (row, pair)
     offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(present.sum(axis=0), out=offsets[1:])
-    row, which = np.divmod(np.flatnonzero(present.T), k)  # row by row
+    np.cumsum(present.sum(axis=1), out=offsets[1:])
+    row, which = np.divmod(np.flatnonzero(present), k)  # row by row
     laid = pl.concat(columns, rechunk=True)
     values = laid.gather(which * n + row).to_arrow(compat_level=pl.CompatLevel.newest()).cast(pa.string())
     return offsets, which.astype(np.int32), values
