@@ -110,7 +110,7 @@ def _lines(block: pa.Buffer, newlines: np.ndarray, stop: int, carried: bytes) ->
     buffers = [block]
     if carried:
         first = carried + data[begin[0] : begin[0] + length[0]].tobytes()
-        if first.endswith(b"\r") and not length[0]:  # the carriage return was the carried part's last byte
+        if end[0] == begin[0] and first.endswith(b"\r"):  # the line feed came right after the carried part
             first = first[:-1]
         first_data = np.frombuffer(first, np.uint8)
         views[0] = _views(first_data, np.zeros(1, np.int64), np.array([len(first)]), 1)[0]

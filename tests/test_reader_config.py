@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline import config, reader
@@ -66,6 +66,8 @@ _PIECES = st.sampled_from(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_PIECES, max_size=60), st.integers(1, 40), st.booleans())
+# a line "\r\r" whose line feed starts a block: only one carriage return goes
+@example([b"\n"] * 6 + [b"\r\n"] * 5 + [b"\r", b"\r\n"], 17, True)
 def test_lines_are_the_text_split_at_line_feeds(
     tmp_path_factory: pytest.TempPathFactory, pieces: list[bytes], block: int, bom: bool
 ) -> None:
