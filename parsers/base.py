@@ -172,11 +172,6 @@ def finish_logs(df: pl.DataFrame, attributes: pa.Array, ctx: ParseContext, fmt: 
     return table.set_column(table.schema.get_field_index("attributes"), field, bag)
 
 
-def keep_rows(attributes: pa.Array, keep: pl.Series) -> pa.Array:
-    """``attributes`` of the rows where ``keep`` is true."""
-    return attributes if keep.all() else attributes.filter(keep.to_arrow())
-
-
 def single_line_logs(
     recs: pl.DataFrame,
     bad: pl.DataFrame,

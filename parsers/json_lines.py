@@ -261,18 +261,28 @@ def _generic_extras(con: duckdb.DuckDBPyConnection, skip: list[str]) -> pl.DataF
     ).pl()
 
 
-def _decode(df: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array, pl.DataFrame]:
-    """Records (canonical columns, ``ts`` as text), their attribute bags, and the lines that are no objects:
-    by Arrow's JSON reader when the chunk's values are flat enough (:func:`_read_arrow`), else by DuckDB."""
+def _decode(df: pl.DataFrame) -> tuple[pl.DataFrame, _Read, pl.DataFrame]:
+    """Records (canonical columns, ``ts`` as text), what their attribute bags are built from
+    (:func:`_bags`), and the lines that are no objects: by Arrow's JSON reader when the chunk's values are
+    flat enough (:func:`_read_arrow`), else by DuckDB."""
     read = _read_arrow(df) or _read_duckdb(df)
-    exprs, pairs, _ = _columns(read.keys, read.nested)
-    attributes: pa.Array = base.kv_map(read.values, pairs)
+    exprs, _, _ = _columns(read.keys, read.nested)
+    return _normalize(read.values.select(exprs)), read, read.not_object
+
+
+def _bags(read: _Read, keep: pl.Series | None) -> pa.Array:
+    """The attribute bags of the records where ``keep`` is true (None: all): built for those only, as
+    filtering a built map of ~1M entries for a few rejects costs more than building it."""
+    _, pairs, _ = _columns(read.keys, read.nested)
+    values = read.values if keep is None else read.values.filter(keep)
+    attributes: pa.Array = base.kv_map(values, pairs)
     if read.extras is not None:
-        bags = pl.DataFrame({"a": pl.Series(attributes).cast(schema.KV), "b": read.extras.cast(schema.KV)})
+        extras = read.extras if keep is None else read.extras.filter(keep)
+        bags = pl.DataFrame({"a": pl.Series(attributes).cast(schema.KV), "b": extras.cast(schema.KV)})
         empty = pl.lit([], dtype=schema.KV)
         both = bags.select(pl.concat_list(pl.col("a").fill_null(empty), pl.col("b").fill_null(empty)))
         attributes = both.to_series().to_arrow()
-    return _normalize(read.values.select(exprs)), attributes, read.not_object
+    return attributes
 
 
 class _Read(NamedTuple):
@@ -402,7 +412,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     skipped = len(lines) - df.height
     df = df.with_columns(obj=line.str.contains(r"^[ \t]*\{"))
 
-    recs, attributes, not_object = _decode(df)
+    recs, read, not_object = _decode(df)
     recs, assumed = timeparse.parse_timestamps(
         recs.rename({"ts": "ts_raw"}), "ts_raw", "ts", ctx.timezone, _TIME_FORMATS
     )
@@ -429,7 +439,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     rejects = reasons.join(df.select("line_no", pl.col("line").alias("raw")), on="line_no").sort("line_no")
     good = recs.filter(~no_ts)
     return ParseResult(
-        records=base.finish_logs(good, base.keep_rows(attributes, ~no_ts), ctx, name),
+        records=base.finish_logs(good, _bags(read, ~no_ts if no_ts.any() else None), ctx, name),
         rejects=base.rejects_frame(rejects, ctx, name),
         record_lines=good.height,
         reject_lines=rejects.height,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -255,6 +256,21 @@ def test_rejects_with_reasons_and_blank_lines_skipped() -> None:
         "user-service/user-service.jsonl"
     }
     assert (result.record_lines, result.reject_lines, result.skipped_lines) == (1, 5, 2)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_records_keep_their_own_attributes_around_rejected_lines(nested: bool) -> None:
+    # the bags are built for the records only: a rejected line between two records must not shift them
+    def line(ts: str, n: int) -> str:
+        value = {"a": {"k": n}} if nested else {"k": n}  # a nested object takes DuckDB's reader
+        return json.dumps({"timestamp": ts, "msg": f"m{n}", "attributes": value}, separators=(",", ":"))
+
+    lines = [line("2026-11-17T14:32:05Z", 1), line("soon", 2), line("2026-11-17T14:32:06Z", 3)]
+    recs, rejects, _ = run(lines)
+    assert recs["message"].to_list() == ["m1", "m3"]
+    expected = [{"a": '{"k":1}'}, {"a": '{"k":3}'}] if nested else [{"k": "1"}, {"k": "3"}]
+    assert [attrs(r) for r in recs.to_dicts()] == expected
+    assert rejects["reason"].to_list() == ["unreadable timestamp"]
 
 
 def test_service_falls_back_to_context() -> None:
