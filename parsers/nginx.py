@@ -43,10 +43,9 @@ _SNIFF = re.compile(_LINE)
 _HEAD = r"^[^ ]+ [^ ]+ [^ ]+ \[[^\]]+\] $"  # before the request
 _STATUS_BYTES = r"^ [0-9]{3} (?:[0-9]+|-) $"  # between the request and the referer
 _TIMES = rf"^(?: (?:{_SECONDS}|-))?(?: {_UPSTREAM})?[ \t\r]*$"  # after the last quoted value
-_TRACEPARENT = r"^[ \t]*[0-9a-fA-F]{2}-[0-9a-fA-F]{32}-[0-9a-fA-F]{16}-[0-9a-fA-F]{2}[ \t]*$"
-_B3_SINGLE = (  # capture-free: the IDs are cut at the first dash once the shape is checked
-    r"^[ \t]*(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{32})-[0-9a-fA-F]{16}(?:-[01dD])?(?:-[0-9a-fA-F]{16})?[ \t]*$"
-)
+_TRACEPARENT = r"[0-9a-fA-F]{2}-[0-9a-fA-F]{32}-[0-9a-fA-F]{16}-[0-9a-fA-F]{2}"
+_B3_SINGLE = r"(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{32})-[0-9a-fA-F]{16}(?:-[01dD])?(?:-[0-9a-fA-F]{16})?"
+_HEADER = rf"^[ \t]*(?:{_TRACEPARENT}|{_B3_SINGLE})[ \t]*$"  # capture-free: the IDs are cut at dashes
 _REQUEST = r"^[A-Z][A-Z_-]* [^ ]+(?: [^ ]+)?$"
 _TIME_LOCAL = "%d/%b/%Y:%H:%M:%S %z"
 _REJECT = "not an nginx access-log line"
@@ -177,30 +176,26 @@ def _trace_header(extra: pl.Series) -> pl.DataFrame:
     """The quoted field after the user agent (``-`` already null): ``traceparent`` and ``b3`` (the header
     values, trimmed), ``forwarded_for`` (any other value) and the ``trace_id``/``span_id`` they carry.
 
-    The B3 regex only sees the values that are no traceparent (none, in most logs).
+    One capture-free regex checks both shapes; a traceparent has its first dash third (``00-``), a B3 value
+    after 16 or 32 hex digits, and the IDs are cut at those dashes.
     """
-
-    def nulls() -> pl.Series:  # a new one each time: scatter writes in place
-        return pl.repeat(None, len(extra), dtype=pl.String, eager=True)
-
-    is_tp = extra.str.contains(_TRACEPARENT).fill_null(False)
-    traceparent = pl.select(pl.when(is_tp).then(extra.str.strip_chars())).to_series()
-    # the shape was checked, so the IDs sit at fixed offsets (00-<trace>-<parent>-<flags>)
-    trace, span = traceparent.str.slice(3, 32), traceparent.str.slice(36, 16)
-    b3, forwarded = nulls(), nulls()
-    others = extra.is_not_null() & ~is_tp
-    if others.any():
-        idx = others.arg_true()
-        rest = extra.gather(idx)
-        is_b3 = rest.str.contains(_B3_SINGLE).fill_null(False)
-        header = pl.select(pl.when(is_b3).then(rest.str.strip_chars())).to_series()
-        dash = header.str.find("-", literal=True)
-        trace = trace.scatter(idx, header.str.head(dash))  # null there before
-        span = span.scatter(idx, header.str.slice(dash + 1, 16))
-        b3.scatter(idx, header)
-        forwarded.scatter(idx, pl.select(pl.when(~is_b3).then(rest)).to_series())
-    named = {"traceparent": traceparent, "b3_header": b3, "forwarded_for": forwarded}
-    return pl.DataFrame([s.alias(n) for n, s in {**named, "trace_id": trace, "span_id": span}.items()])
+    value, header = pl.col("extra"), pl.col("header")
+    frame = pl.DataFrame({"extra": extra}).with_columns(
+        is_header=value.str.contains(_HEADER).fill_null(False)
+    )
+    frame = frame.with_columns(header=pl.when("is_header").then(value.str.strip_chars()))
+    frame = frame.with_columns(dash=header.str.find("-", literal=True))
+    dash, is_tp = pl.col("dash"), pl.col("dash") == 2
+    return frame.select(
+        pl.when(is_tp).then(header).alias("traceparent"),
+        pl.when(~is_tp).then(header).alias("b3_header"),
+        pl.when(~pl.col("is_header")).then(value).alias("forwarded_for"),
+        pl.when(is_tp).then(header.str.slice(3, 32)).otherwise(header.str.head(dash)).alias("trace_id"),
+        pl.when(is_tp)
+        .then(header.str.slice(36, 16))
+        .otherwise(header.str.slice(dash + 1, 16))
+        .alias("span_id"),
+    )
 
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
