@@ -133,7 +133,7 @@ def _decimal_series(values: pl.Series, width: int) -> pl.Series:
     present = text.is_not_null()
     if not present.all():
         rows = present.arg_true()
-        empty = pl.Series(values.name, [None], dtype=pl.String).extend_constant(None, len(text) - 1)
+        empty = pl.repeat(None, len(text), dtype=pl.String, eager=True).alias(values.name)
         return empty.scatter(rows, _decimal_series(text.gather(rows), width)) if len(rows) else empty
     text = text.str.strip_chars()
     decimal = text.str.contains(_DECIMAL_RE).fill_null(False)

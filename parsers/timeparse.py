@@ -165,32 +165,30 @@ def _fast_format(values: pl.Series, fmt: str, timezone: str) -> pl.Series | None
     return local_text.select(local.dt.convert_time_zone("UTC")).to_series()
 
 
-_LAYOUTS = (
-    3  # layouts of one format the fast path reads in a chunk (loggers mixed: 3 or 6 digits, Z or +00:00)
-)
+# layouts of one format the fast path reads in a chunk (loggers mixed: 3 or 6 digits, Z or +00:00)
+_LAYOUTS = 3
 
 
 def _try_format(values: pl.Series, fmt: str, timezone: str) -> pl.Series:
     if fmt == EPOCH:
         numeric = values.str.contains(r"^[ \t]*[0-9]+(?:\.[0-9]+)?[ \t]*$")
         return pl.select(pl.when(numeric).then(parse_epoch(pl.lit(values)))).to_series()
-    # each round reads the rows laid out as the first row still unread; chrono reads what is left
-    result: pl.Series | None = None
-    rows: pl.Series | None = None  # where ``rest`` sits in ``values`` (None: everywhere)
-    rest = values
-    for _ in range(_LAYOUTS):
-        fast = _fast_format(rest, fmt, timezone)
+    result = _fast_format(values, fmt, timezone)
+    if result is None:
+        return _chrono_format(values, fmt, timezone)
+    # each further round reads the rows laid out as the first one still unread; chrono reads what is left
+    unread = (result.is_null() & values.is_not_null()).arg_true()
+    for _ in range(_LAYOUTS - 1):
+        if unread.is_empty():
+            return result
+        fast = _fast_format(values.gather(unread), fmt, timezone)
         if fast is None:
             break
-        result = fast if result is None or rows is None else result.scatter(rows, fast)
-        missed = fast.is_null() & rest.is_not_null()
-        if not missed.any():
-            return result
-        unread = missed.arg_true()
-        rows, rest = (unread if rows is None else rows.gather(unread)), rest.gather(unread)
-    if result is None or rows is None:
-        return _chrono_format(values, fmt, timezone)
-    return result.scatter(rows, _chrono_format(rest, fmt, timezone))
+        result = result.scatter(unread, fast)
+        unread = unread.filter(fast.is_null())
+    if unread.is_empty():
+        return result
+    return result.scatter(unread, _chrono_format(values.gather(unread), fmt, timezone))
 
 
 def _chrono_format(values: pl.Series, fmt: str, timezone: str) -> pl.Series:
