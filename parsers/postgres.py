@@ -8,12 +8,14 @@ One record per statement that has a duration::
     2026-11-17 14:32:05.240 UTC [4711] app@shop DETAIL:  parameters: $1 = '42'
 
 * ``log_min_duration_statement``: ``duration: N ms  statement|execute|parse|bind <name>: <sql>``; a
-  following ``DETAIL:  parameters: ...`` of the same session becomes the attribute ``parameters``.
+  following ``DETAIL:  parameters: ...`` of the same session (at most 1,000 entries later) becomes the
+  attribute ``parameters``.
 * ``log_statement`` + ``log_duration``: a ``statement:`` entry and a later ``duration: N ms`` entry (no text)
   of the same session are joined; a statement never followed by its duration is not a slow query (skipped
   lines), and a duration never inherits the statement of another session.
 * Lock evidence (``process N still waiting for ShareLock ... after 1000.123 ms`` / ``acquired ...``) goes to
-  the next record of the same session as ``lock_ms`` and the attribute ``lock_wait_ms``.
+  the next record of the same session as ``lock_ms`` and the attribute ``lock_wait_ms``, in a later chunk too
+  (carried, :func:`_lock_step`).
 
 Entries start at a line that begins with a timestamp (optionally after ``<``); other lines (TAB-indented
 statement text) continue the previous entry. The ``log_line_prefix`` is read from what it contains:
@@ -36,7 +38,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import cast
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -147,7 +151,8 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
     """``rec``: the record (entry id of its duration line) each entry belongs to; null for the others.
 
     A ``D`` right after an ``S`` of the same session (no other statement/duration in between) takes that
-    statement; parameters go to the last F/D/S entry of their session; lock lines to the next record.
+    statement; parameters go to the last F/D/S entry of their session (if at most
+    :data:`postgres_chunks.PARAMS_WINDOW` entries away); lock lines to the next record.
     """
     k = pl.col("k")
     q = ev.filter(k.is_in(["F", "D", "S"])).select("entry", "session", "k")
@@ -171,14 +176,17 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
     own = ev.filter(k.is_in(["F", "D", "S", "P"])).select("entry", "session", "k", "rec")
     own = own.with_columns(
         owner_rec=pl.when(k != "P").then(pl.col("rec")).otherwise(None),
+        owner_at=pl.when(k != "P").then(pl.col("entry")),
         is_owner=k != "P",
     ).with_columns(
         owner_rec=pl.when(pl.col("is_owner"))
         .then(pl.col("owner_rec").fill_null(-1))
         .forward_fill()
-        .over("session")
+        .over("session"),
+        owner_at=pl.col("owner_at").forward_fill().over("session"),
     )
-    own = own.filter((k == "P") & (pl.col("owner_rec") >= 0)).select("entry", p_rec="owner_rec")
+    near = pl.col("entry") - pl.col("owner_at") <= postgres_chunks.PARAMS_WINDOW
+    own = own.filter((k == "P") & (pl.col("owner_rec") >= 0) & near).select("entry", p_rec="owner_rec")
     ev = ev.join(own, on="entry", how="left").with_columns(rec=pl.coalesce("rec", "p_rec")).drop("p_rec")
     # locks -> next record of the session
     lk = ev.filter(k.is_in(["F", "D", "L"])).select("entry", "session", "k", "lock_val")
@@ -268,7 +276,7 @@ def build(
         ("query_step", pl.col("step")),
         ("statement_name", pl.col("stmt_name")),
         ("parameters", pl.col("params")),
-        ("lock_wait_ms", pl.col("lock_wait")),
+        (_LOCK_KEY, pl.col("lock_wait")),
         ("severity", pl.col("sev")),
         *((c if c != "app" else "application_name", _nonempty(pl.col(c))) for c in EXTRA_ATTRIBUTES),
     ]
@@ -300,8 +308,81 @@ def build(
         skipped_lines=total - record_lines - reject_lines,
         tz_assumed=int(good["tz_assumed"].sum()),
         notes={"year_assumed": int(good["year_assumed"].sum())} if "year_assumed" in good.columns else {},
-        carry=carry_steps(good) if carry_steps is not None else {},
+        carry={
+            **(carry_steps(good) if carry_steps is not None else {}),
+            "postgresql.locks": _lock_step(ev, good, [k for k, _ in pairs]),
+        },
     )
+
+
+_LOCK_KEY = "lock_wait_ms"
+
+
+def _lock_step(ev: pl.DataFrame, good: pl.DataFrame, keys: list[str]) -> carry.Step:
+    """The step of lock waits whose record is in a later chunk.
+
+    A lock wait goes to the next record of its session (:func:`_assign`), however far away, so the reader may
+    cut between them. The value carried is, per session, the longest wait still waiting for its record. A
+    chunk gives it to the first record of that session (``lock_ms``, attribute ``lock_wait_ms``: the longer
+    of it and the record's own) and carries on the sessions it has no record of, with its own trailing
+    waits.
+    """
+    k = pl.col("k")
+    records = ev.filter(k.is_in(["F", "D"]))
+    last = records.group_by("session").agg(pl.col("entry").max().alias("last"))
+    trailing = (
+        ev.filter(k == "L")
+        .join(last, on="session", how="left", nulls_equal=True)
+        .filter(pl.col("last").is_null() | (pl.col("entry") > pl.col("last")))
+        .group_by("session")
+        .agg(pl.col("lock_val").cast(pl.Float64).max())
+    )
+    waiting = dict(trailing.rows())
+    rows = good.select("entry", "lock_wait").with_row_index("row")
+    first = (
+        records.group_by("session")
+        .agg(pl.col("entry").min())
+        .join(rows, on="entry", how="left")  # no row: the record was rejected
+        .select("session", "row", "lock_wait")
+    )
+    firsts = {session: (row, own) for session, row, own in first.rows()}
+
+    def step(result: ParseResult, before: object) -> object:
+        state = dict(cast(dict[object, float], before)) if before else {}
+        fills: list[tuple[int, float]] = []
+        for session in [s for s in state if s in firsts]:
+            carried = state.pop(session)
+            row, own = firsts[session]
+            if row is not None:
+                fills.append((int(row), carried if own is None else max(carried, float(own))))
+        if fills:
+            result.records = _set_lock_waits(result.records, sorted(fills), keys)
+        for session, wait in waiting.items():
+            state[session] = max(wait, state.get(session, wait))
+        return state
+
+    return step
+
+
+def _set_lock_waits(table: pa.Table, fills: list[tuple[int, float]], keys: list[str]) -> pa.Table:
+    """``table`` with ``lock_ms`` and the ``lock_wait_ms`` attribute set at the rows of ``fills`` (row, ms;
+    in row order); ``keys``: the attribute keys in the order the bags are built in."""
+    rows = np.array([r for r, _ in fills], dtype=np.int64)
+    waits = pl.Series([w for _, w in fills], dtype=pl.Float64)
+    table = carry.set_rows(table, "lock_ms", rows, waits)
+    texts = waits.cast(pl.String).to_list()  # as the bags write a number
+    i = table.schema.get_field_index("attributes")
+    bags = table.column(i).combine_chunks()
+    place = keys.index(_LOCK_KEY)
+    pieces, done = [], 0
+    for row, text in zip(rows.tolist(), texts, strict=True):
+        entries = [(key, value) for key, value in bags[row].as_py() if key != _LOCK_KEY]
+        at = sum(1 for key, _ in entries if keys.index(key) < place)
+        entries.insert(at, (_LOCK_KEY, text))
+        pieces += [bags.slice(done, row - done), pa.array([entries], type=bags.type)]
+        done = row + 1
+    pieces.append(bags.slice(done))
+    return table.set_column(i, table.schema.field(i), pa.concat_arrays(pieces))
 
 
 def _nonempty(expr: pl.Expr) -> pl.Expr:
@@ -466,7 +547,8 @@ def record_start(lines: pl.Series) -> pl.Series:
         entry = entry.with_columns(
             session=pl.coalesce(prefix.str.extract(r"\[([0-9]+)[\]-]", 1), prefix.str.replace(_START, ""))
         )
-    return postgres_chunks.cuts(starts, entry["session"], kinds)
+    bound = entry.select(postgres_chunks.takes_parameters(pl.col("msg"))).to_series()
+    return postgres_chunks.cuts(starts, entry["session"], kinds, bound)
 
 
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:

@@ -5,8 +5,13 @@ sessions' entries between them:
 
 * a ``statement:``/``execute ...:`` entry (``log_statement``) and the ``duration:`` entry that follows it
   (``log_duration``); a statement that is still waiting at the end of the lines seen waits up to their end;
-* a record and the ``DETAIL:  parameters:`` entry that follows it;
-* a lock wait (``process N still waiting for ...``) and the next record of the session.
+* a record and the ``DETAIL:  parameters:`` entries that follow it, up to :data:`PARAMS_WINDOW` entries
+  away (PostgreSQL writes them together; only other sessions' lines come between, through syslog); a
+  record's parameters may still come while fewer entries than that follow it.
+
+A lock wait (``process N still waiting for ...``) goes to the next record of its session, which may come much
+later or never (the statement was fast once it had the lock): it is carried across chunks
+(:func:`parsers.postgres._lock_step`) instead of holding the cut.
 
 The record-start masks of the PostgreSQL parsers leave out the entries inside such a pair, so the reader
 (:func:`pipeline.reader.iter_records`, which shows ``record_start`` the lines held back since the last cut)
@@ -20,9 +25,22 @@ import numpy as np
 import polars as pl
 
 _STEP = r"(?:statement|execute|parse|bind|fastpath function call)"
+# How many entries (of any session) after its record a `DETAIL:  parameters:` entry may come and still be
+# the record's: the bound keeps the reader from holding its cut for a record that gets none.
+PARAMS_WINDOW = 1000
 _DURATION = r"^duration: [0-9]+(?:\.[0-9]+)? ms"
-# Lines that may be an S, L or P entry (a superset, read without captures): without one, nothing is joined.
-MAY_PAIR = rf"(?:LOG|DETAIL):[ \t]+(?:{_STEP}|parameters: |process [0-9]+ (?:still waiting for|acquired))"
+# Lines that may be an entry joined with another (a superset, read without captures): a statement, a duration
+# (its parameters may follow), parameters, a lock wait. Without one, nothing is joined.
+MAY_PAIR = (
+    rf"(?:LOG|DETAIL):[ \t]+(?:{_STEP}|duration: |parameters: |process [0-9]+ (?:still waiting for|acquired))"
+)
+# Entries whose parameters may follow: the extended protocol's steps (a simple `statement:` has none)
+_BOUND_STEP = r"^(?:duration: [0-9]+(?:\.[0-9]+)? ms[ \t]+)?(?:execute|bind)[ :]"
+
+
+def takes_parameters(msg: pl.Expr) -> pl.Expr:
+    """Whether an entry's parameters may follow it as an entry of their own (an ``execute``/``bind`` step)."""
+    return msg.str.contains(_BOUND_STEP).fill_null(False)
 
 
 def kind(sev: pl.Expr, msg: pl.Expr) -> pl.Expr:
@@ -53,8 +71,8 @@ def covered(n: int, first: pl.Series, last: pl.Series) -> pl.Series:
 
 
 def _bound(entries: pl.DataFrame) -> pl.Series:
-    """Per entry (``session``, ``k`` of :func:`kind`, in file order): true where a cut before it would
-    separate two entries the parser joins."""
+    """Per entry (``session``, ``k`` of :func:`kind``, ``params``: :func:`takes_parameters`, in file order):
+    true where a cut before it would separate two entries the parser joins."""
     n = entries.height
     k = pl.col("k")
     df = entries.with_row_index("i").with_columns(pl.col("i").cast(pl.Int64))
@@ -67,24 +85,31 @@ def _bound(entries: pl.DataFrame) -> pl.Series:
     params = (
         df.filter(k.is_in(["F", "D", "S", "P"]))
         .with_columns(owner=pl.when(k != "P").then(pl.col("i")).forward_fill().over("session"))
-        .filter((k == "P") & pl.col("owner").is_not_null())
+        .filter((k == "P") & (pl.col("i") - pl.col("owner") <= PARAMS_WINDOW))
         .select(a="owner", b="i")
     )
-    locks = (
-        df.filter(k.is_in(["F", "D", "L"]))
-        .with_columns(record=pl.when(k != "L").then(pl.col("i")).backward_fill().over("session"))
-        .filter(k == "L")
-        .select(a="i", b=pl.col("record").fill_null(n))
+    # parameters may still come for each session's last record, up to the window past it
+    last = (
+        df.filter(k.is_in(["F", "D", "S"]))
+        .group_by("session")
+        .agg(a=pl.col("i").max(), p=pl.col("params").last())
     )
-    spans = pl.concat([statements, params, locks])
+    awaiting = last.filter(pl.col("p") & (n - pl.col("a") <= PARAMS_WINDOW)).select(
+        "a", b=pl.lit(n, dtype=pl.Int64)
+    )
+    spans = pl.concat([statements, params, awaiting])
     return covered(n, spans["a"] + 1, spans["b"])
 
 
-def cuts(starts: pl.Series, session: pl.Series, kinds: pl.Series) -> pl.Series:
-    """``starts`` (a record-start mask) without the starts inside a joined pair; ``session`` and ``kinds``
-    (:func:`kind`) have one value per start, in order."""
+def cuts(
+    starts: pl.Series, session: pl.Series, kinds: pl.Series, takes_params: pl.Series | None = None
+) -> pl.Series:
+    """``starts`` (a record-start mask) without the starts inside a joined pair; ``session``, ``kinds``
+    (:func:`kind`) and ``takes_params`` (:func:`takes_parameters`; None: parameters never come as entries
+    of their own, as in csvlog and jsonlog) have one value per start, in order."""
     starts = starts.fill_null(False).clone()  # scatter below writes in place
-    if not kinds.is_in(["S", "P", "L"]).any():
+    params = takes_params if takes_params is not None else pl.repeat(False, len(kinds), eager=True)
+    if not (kinds.is_in(["S", "P"]) | params).any():
         return starts
-    bound = _bound(pl.DataFrame({"session": session.fill_null(""), "k": kinds}))
+    bound = _bound(pl.DataFrame({"session": session.fill_null(""), "k": kinds, "params": params}))
     return starts.scatter(starts.arg_true().filter(bound), False)

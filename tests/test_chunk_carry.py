@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from parsers import carry, mysql_slow, postgres, postgres_csv, postgres_json, text
+from parsers import carry, mysql_slow, postgres, postgres_chunks, postgres_csv, postgres_json, text
 from parsers.base import ParseContext, Parser, ParseResult
 from pipeline import reader
 from pipeline.ingest import parse_chunks
@@ -184,15 +184,21 @@ STDERR = [
 ]
 
 
-def test_postgres_pairs_are_never_cut_apart(tmp_path: Path) -> None:
+def test_postgres_pairs_are_never_cut_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(postgres_chunks, "PARAMS_WINDOW", 3)  # parameters come at most 3 entries later
     path = _write(tmp_path, "pg.log", STDERR)
     mask = postgres.record_start(pl.Series(STDERR)).to_list()
-    # cut points: before lines 1, 11 and 14 only; not inside 101's and 102's statement/duration pairs, 103's
-    # lock wait and its record (which 104's record and parameters fall inside), the continuation line, 101's
-    # second pair, or after 107's statement that nothing follows
-    assert [i + 1 for i, m in enumerate(mask) if m] == [1, 11, 14]
-    assert assert_cut_anywhere_is_whole(postgres, path) == 2
+    # cut points: before lines 1, 6, 9, 11 and 14 only; not inside 101's and 102's statement/duration pairs,
+    # 104's record and its parameters, the continuation line, 101's second pair, or after 107's statement
+    # that nothing follows. 103's lock wait and its record may be cut apart (before 6 or 9): the wait is
+    # carried to the record
+    assert [i + 1 for i, m in enumerate(mask) if m] == [1, 6, 9, 11, 14]
+    assert assert_cut_anywhere_is_whole(postgres, path) == 4
     assert_tiny_blocks_are_whole(postgres, path, range(30, 900, 67))
+    # without the lock wait, nothing held the cut between 104's record and its parameters (another session's
+    # line comes between): a block ending there lost them
+    no_wait = _write(tmp_path, "pg2.log", [line for line in STDERR if "still waiting" not in line])
+    assert_tiny_blocks_are_whole(postgres, no_wait, range(20, 900, 7))
     whole = _parse_cut(postgres, _file_lines(path), [], None)
     got = whole.records.select("statement", "duration_ms", "lock_ms", "source_line").rows()
     assert got == [
@@ -202,6 +208,23 @@ def test_postgres_pairs_are_never_cut_apart(tmp_path: Path) -> None:
         ("UPDATE stock SET n = 0\nWHERE sku = 'b'", 1200.0, 1000.123, 9),
         ("SELECT 2", 2.0, None, 11),
     ]
+
+
+def test_postgres_parameters_too_far_from_their_record_are_not_its(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL writes a record's DETAIL lines with it; only other sessions' lines (syslog) come between.
+    # Past the window the parameters are not the record's, so the reader need not hold its cut for them
+    monkeypatch.setattr(postgres_chunks, "PARAMS_WINDOW", 3)
+    others = [P.format(150 + i, 200 + i) + "LOG:  checkpoint starting: time" for i in range(4)]
+    record = P.format(140, 104) + "LOG:  duration: 1.500 ms  execute <unnamed>: SELECT $1"
+    params = P.format(190, 104) + "DETAIL:  parameters: $1 = '42'"
+    for between, attached in ((others[:2], True), (others, False)):
+        path = _write(tmp_path, "pg.log", [record, *between, params])
+        whole = _parse_cut(postgres, _file_lines(path), [], None)
+        assert ("parameters" in dict(whole.records["attributes"][0])) is attached
+        assert_cut_anywhere_is_whole(postgres, path)
+        assert_tiny_blocks_are_whole(postgres, path, range(20, 600, 37))
 
 
 def _csv(ms: int, pid: int, message: str) -> str:
