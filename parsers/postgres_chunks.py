@@ -71,7 +71,7 @@ def covered(n: int, first: pl.Series, last: pl.Series) -> pl.Series:
 
 
 def _bound(entries: pl.DataFrame) -> pl.Series:
-    """Per entry (``session``, ``k`` of :func:`kind``, ``params``: :func:`takes_parameters`, in file order):
+    """Per entry (``session``, ``k`` of :func:`kind`, ``params``: :func:`takes_parameters`, in file order):
     true where a cut before it would separate two entries the parser joins."""
     n = entries.height
     k = pl.col("k")
