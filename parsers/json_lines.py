@@ -363,8 +363,11 @@ def _read_arrow(df: pl.DataFrame) -> _Read | None:
             columns[f"n{j}"] = bag.field(key).cast(pa.string_view())
     values = pl.DataFrame({"line_no": objects["line_no"], **{k: pl.Series(k, v) for k, v in columns.items()}})
     others = df.filter(~pl.col("cand")).select("line_no", "line")
-    with _database().cursor() as con:
-        valid = _json_valid(con, others)
+    if others.is_empty():  # every line an object: no DuckDB query
+        valid = pl.Series("valid", [], dtype=pl.Boolean)
+    else:
+        with _database().cursor() as con:
+            valid = _json_valid(con, others)
     return _Read(values, keys, nested, others.select("line_no").with_columns(valid))
 
 
