@@ -192,9 +192,9 @@ def _normalize(recs: pl.DataFrame) -> pl.DataFrame:
     """Levels and IDs from the raw columns (the costly parts only over distinct or non-canonical values)."""
     level = base.map_distinct(recs["level"], _level)
     unread = level.is_null()
-    if (
-        unread.any()
-    ):  # the severity number, else an unknown word kept upper-cased (most lines have a known word)
+    # the severity number, else an unknown word kept upper-cased, only where the word is not known (most
+    # lines have a known one)
+    if unread.any():
         rows = unread.arg_true()
         other = pl.coalesce(
             base.map_distinct(recs["severity_number"].gather(rows), levels.level_from_severity_number),
@@ -261,13 +261,13 @@ def _generic_extras(con: duckdb.DuckDBPyConnection, skip: list[str]) -> pl.DataF
     ).pl()
 
 
-def _decode(df: pl.DataFrame) -> tuple[pl.DataFrame, _Read, pl.DataFrame]:
-    """Records (canonical columns, ``ts`` as text), what their attribute bags are built from
-    (:func:`_bags`), and the lines that are no objects: by Arrow's JSON reader when the chunk's values are
-    flat enough (:func:`_read_arrow`), else by DuckDB."""
+def _decode(df: pl.DataFrame) -> tuple[pl.DataFrame, _Read]:
+    """Records (canonical columns, ``ts`` as text) and the chunk as read (attribute bags: :func:`_bags`; the
+    lines that are no objects): by Arrow's JSON reader when the chunk's values are flat enough
+    (:func:`_read_arrow`), else by DuckDB."""
     read = _read_arrow(df) or _read_duckdb(df)
     exprs, _, _ = _columns(read.keys, read.nested)
-    return _normalize(read.values.select(exprs)), read, read.not_object
+    return _normalize(read.values.select(exprs)), read
 
 
 def _bags(read: _Read, keep: pl.Series | None) -> pa.Array:
@@ -415,7 +415,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     skipped = len(lines) - df.height
     df = df.with_columns(obj=line.str.contains(r"^[ \t]*\{"))
 
-    recs, read, not_object = _decode(df)
+    recs, read = _decode(df)
     recs, assumed = timeparse.parse_timestamps(
         recs.rename({"ts": "ts_raw"}), "ts_raw", "ts", ctx.timezone, _TIME_FORMATS
     )
@@ -423,7 +423,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     no_ts = recs["ts"].is_null()
     reasons = pl.concat(
         [
-            not_object.select(
+            read.not_object.select(
                 "line_no",
                 pl.when(pl.col("valid"))
                 .then(pl.lit("not a JSON object"))

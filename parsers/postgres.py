@@ -338,21 +338,25 @@ def _lock_step(ev: pl.DataFrame, good: pl.DataFrame, keys: list[str]) -> carry.S
         .agg(pl.col("lock_val").cast(pl.Float64).max())
     )
     waiting = dict(trailing.rows())
-    rows = good.select("entry", "lock_wait").with_row_index("row")
-    first = (
-        records.group_by("session")
-        .agg(pl.col("entry").min())
-        .join(rows, on="entry", how="left")  # no row: the record was rejected
-        .select("session", "row", "lock_wait")
-    )
-    firsts = {session: (row, own) for session, row, own in first.rows()}
+    rows = good.select("entry", "lock_wait").with_row_index("row")  # the records' rows in the table
+
+    def firsts() -> dict[object, tuple[int | None, float | None]]:
+        """Per session, the row of its first record (None: rejected) and that record's own wait."""
+        first = (
+            records.group_by("session")
+            .agg(pl.col("entry").min())
+            .join(rows, on="entry", how="left")
+            .select("session", "row", "lock_wait")
+        )
+        return {session: (row, own) for session, row, own in first.rows()}
 
     def step(result: ParseResult, before: object) -> object:
         state = dict(cast(dict[object, float], before)) if before else {}
         fills: list[tuple[int, float]] = []
-        for session in [s for s in state if s in firsts]:
+        first = firsts() if state else {}  # only when waits come from before (most chunks: none)
+        for session in [s for s in state if s in first]:
             carried = state.pop(session)
-            row, own = firsts[session]
+            row, own = first[session]
             if row is not None:
                 fills.append((int(row), carried if own is None else max(carried, float(own))))
         if fills:

@@ -25,17 +25,18 @@ import numpy as np
 import polars as pl
 
 _STEP = r"(?:statement|execute|parse|bind|fastpath function call)"
+_DURATION = r"^duration: [0-9]+(?:\.[0-9]+)? ms"
 # How many entries (of any session) after its record a `DETAIL:  parameters:` entry may come and still be
 # the record's: the bound keeps the reader from holding its cut for a record that gets none.
 PARAMS_WINDOW = 1000
-_DURATION = r"^duration: [0-9]+(?:\.[0-9]+)? ms"
 # Lines that may be an entry joined with another (a superset, read without captures): a statement, a duration
 # (its parameters may follow), parameters, a lock wait. Without one, nothing is joined.
 MAY_PAIR = (
     rf"(?:LOG|DETAIL):[ \t]+(?:{_STEP}|duration: |parameters: |process [0-9]+ (?:still waiting for|acquired))"
 )
-# Entries whose parameters may follow: the extended protocol's steps (a simple `statement:` has none)
-_BOUND_STEP = r"^(?:duration: [0-9]+(?:\.[0-9]+)? ms[ \t]+)?(?:execute|bind)[ :]"
+# Entries whose parameters may follow: the extended protocol's steps (PostgreSQL writes none for a simple
+# `statement:`, so the reader does not hold its cut for one)
+_BOUND_STEP = rf"(?:{_DURATION}[ \t]+|^)(?:execute|bind)[ :]"
 
 
 def takes_parameters(msg: pl.Expr) -> pl.Expr:
