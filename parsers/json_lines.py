@@ -17,9 +17,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -309,6 +310,29 @@ _ARROW_SCALARS = (pa.string(), pa.int64(), pa.bool_(), pa.null())
 _SERIAL = pa_json.ReadOptions(use_threads=False)
 
 
+def _joined(lines: pl.Series) -> pa.Buffer:
+    """The lines one after another, a line feed after each but the last: the reader's block itself when
+    the lines lie so in it (the usual chunk: no copy), else a join."""
+    arrow = lines.to_arrow(compat_level=pl.CompatLevel.newest())
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    if pa.types.is_string_view(arrow.type) and not arrow.null_count and len(arrow):
+        views = np.frombuffer(arrow.buffers()[1], np.int32).reshape(-1, 4)
+        views = views[arrow.offset : arrow.offset + len(arrow)]
+        length, buffer, start = views[:, 0], views[:, 2], views[:, 3]
+        # views of more than 12 bytes point into a data buffer; shorter strings are held in the view itself
+        if (length > _INLINE).all() and (buffer == buffer[0]).all():
+            data = arrow.buffers()[2 + int(buffer[0])]
+            end = start.astype(np.int64) + length
+            text = np.frombuffer(data, np.uint8)
+            if (start[1:] == end[:-1] + 1).all() and (text[end[:-1]] == _LF).all():
+                return data.slice(int(start[0]), int(end[-1]) - int(start[0]))
+    return cast(pa.Buffer, lines.str.join("\n").to_arrow().buffers()[2])
+
+
+_INLINE, _LF = 12, 0x0A
+
+
 def _read_arrow(df: pl.DataFrame) -> _Read | None:
     """The fast path: every object line parsed once by ``pyarrow.json`` (C++, on all cores) instead of three
     DuckDB passes; the same ``values`` frame as :func:`_extract` gives, with the keys and nested keys.
@@ -319,14 +343,11 @@ def _read_arrow(df: pl.DataFrame) -> _Read | None:
     objects as structs, which lose their JSON text; a line that does not parse, a key repeated in one
     object or a key whose type changes between lines fails the whole chunk. Those chunks go to DuckDB.
     """
-    line = pl.col("line")
-    df = df.with_columns(cand=pl.col("obj") & line.str.strip_chars_end(" \t").str.ends_with("}"))
     objects = df.filter("cand").select("line_no", "line")
     if objects.is_empty():
         return None
-    joined = objects["line"].str.join("\n").to_arrow()
     try:
-        table = pa_json.read_json(pa.BufferReader(joined.buffers()[2]), _SERIAL)
+        table = pa_json.read_json(pa.BufferReader(_joined(objects["line"])), _SERIAL)
     except pa.ArrowInvalid:
         return None
     if table.num_rows != objects.height or table.num_columns > _MAX_PATHS:
@@ -407,13 +428,36 @@ def _read_duckdb(df: pl.DataFrame) -> _Read:
     return _Read(values, keys, nested, not_object, extras)
 
 
-def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
-    """Parse a chunk of JSON lines into LOGS records and rejects."""
+def _classify(lines: pl.Series) -> pl.DataFrame:
+    """The non-blank lines (``line_no``, ``line``), each with ``obj`` (it opens an object: ``{`` after
+    blanks) and ``cand`` (an object line that also ends in ``}``, blanks aside: one for the Arrow reader).
+
+    Nearly every line starts with ``{`` and ends with ``}``: two prefix/suffix tests settle those, and the
+    blank-aware patterns run over the few others only.
+    """
     df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("line_no")
     line = pl.col("line")
-    df = df.filter(line.is_not_null() & line.str.contains("[^ \t\r]"))
+    plain = df.select((line.str.starts_with("{") & line.str.ends_with("}")).fill_null(False)).to_series()
+    if plain.all():
+        return df.with_columns(obj=plain, cand=plain)
+    rows = (~plain).arg_true()
+    other = pl.DataFrame({"line": df["line"].gather(rows)}).select(
+        blank=line.is_null() | ~line.str.contains("[^ \t\r]"),
+        obj=line.str.contains(r"^[ \t]*\{").fill_null(False),
+        closed=line.str.strip_chars_end(" \t").str.ends_with("}").fill_null(False),
+    )
+    df = df.with_columns(  # scatter writes in place: each column on a copy of its own
+        obj=plain.clone().scatter(rows, other["obj"]),
+        cand=plain.clone().scatter(rows, other["obj"] & other["closed"]),
+        blank=pl.repeat(False, len(plain), eager=True).scatter(rows, other["blank"]),
+    )
+    return df.filter(~pl.col("blank")).drop("blank")
+
+
+def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
+    """Parse a chunk of JSON lines into LOGS records and rejects."""
+    df = _classify(lines)
     skipped = len(lines) - df.height
-    df = df.with_columns(obj=line.str.contains(r"^[ \t]*\{"))
 
     recs, read = _decode(df)
     recs, assumed = timeparse.parse_timestamps(

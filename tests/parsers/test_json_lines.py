@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -295,3 +296,33 @@ def test_sniff_prefers_json_lines() -> None:
     assert max(others) <= 0.1
     # an OTLP trace export is JSON too, but not a log line
     assert json_lines.sniff(['{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[]}]}']) == 0.0
+
+
+def test_each_line_is_classified_on_its_own() -> None:
+    # the quick test (starts with "{", ends with "}") and the blank-aware one for the other lines
+    lines = ['{"a":1}', '  {"a":1}\t', '{"a":', "", None, " \t", "x}", '{"a":1} x', "{}"]
+    df = json_lines._classify(pl.Series(lines, dtype=pl.String))
+    assert df.rows() == [
+        (0, '{"a":1}', True, True),
+        (1, '  {"a":1}\t', True, True),
+        (2, '{"a":', True, False),
+        (6, "x}", False, False),
+        (7, '{"a":1} x', True, False),
+        (8, "{}", True, True),
+    ]
+
+
+def test_object_lines_read_from_the_block_are_passed_on_without_a_copy(tmp_path: Path) -> None:
+    from pipeline import reader
+
+    lines = ['{"ts":"2026-11-17T14:32:05Z","msg":"%s"}' % ("x" * n) for n in range(20)]
+    path = tmp_path / "app.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    (chunk,) = reader.iter_chunks(path)
+    text = json_lines._joined(chunk.lines)
+    assert text.to_pybytes() == "\n".join(lines).encode()
+    block = chunk.lines.to_arrow(compat_level=pl.CompatLevel.newest()).buffers()[2]
+    assert block.address <= text.address < text.address + text.size <= block.address + block.size
+    # lines that do not lie one after another in one buffer are joined
+    for other in (chunk.lines.gather([0, 2, 1]), chunk.lines.tail(3), pl.Series(["{}", '{"a":1}'])):
+        assert json_lines._joined(other).to_pybytes() == "\n".join(other.to_list()).encode()
