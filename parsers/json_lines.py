@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from parsers import base, ids, levels, schema, timeparse
+from parsers import base, ids, levels, schema, stringviews, timeparse
 from parsers.base import Kind, ParseContext, ParseResult
 
 name = "json"
@@ -313,16 +313,12 @@ _SERIAL = pa_json.ReadOptions(use_threads=False)
 def _joined(lines: pl.Series) -> pa.Buffer:
     """The lines one after another, a line feed after each but the last: the reader's block itself when
     the lines lie so in it (the usual chunk: no copy), else a join."""
-    arrow = lines.to_arrow(compat_level=pl.CompatLevel.newest())
-    if isinstance(arrow, pa.ChunkedArray):
-        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
-    if pa.types.is_string_view(arrow.type) and not arrow.null_count and len(arrow):
-        views = np.frombuffer(arrow.buffers()[1], np.int32).reshape(-1, 4)
-        views = views[arrow.offset : arrow.offset + len(arrow)]
-        length, buffer, start = views[:, 0], views[:, 2], views[:, 3]
+    if len(lines) and not lines.null_count():
+        views, buffers = stringviews.read(lines)
+        length, _, buffer, start = views.view(np.int32).reshape(-1, 4).T
         # views of more than 12 bytes point into a data buffer; shorter strings are held in the view itself
-        if (length > _INLINE).all() and (buffer == buffer[0]).all():
-            data = arrow.buffers()[2 + int(buffer[0])]
+        if (length > stringviews.INLINE).all() and (buffer == buffer[0]).all():
+            data = buffers[int(buffer[0])]
             end = start.astype(np.int64) + length
             text = np.frombuffer(data, np.uint8)
             if (start[1:] == end[:-1] + 1).all() and (text[end[:-1]] == _LF).all():
@@ -330,7 +326,7 @@ def _joined(lines: pl.Series) -> pa.Buffer:
     return cast(pa.Buffer, lines.str.join("\n").to_arrow().buffers()[2])
 
 
-_INLINE, _LF = 12, 0x0A
+_LF = 0x0A
 
 
 def _read_arrow(df: pl.DataFrame) -> _Read | None:

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from parsers import base, ids
+from parsers import base, ids, stringviews
 from parsers.base import Kind, ParseContext, ParseResult, finish_logs, map_distinct
 from parsers.levels import level_from_text
 from parsers.timeparse import EPOCH, ISO_ZONED, parse_timestamps
@@ -69,8 +69,7 @@ _PAD = 8  # bytes before the text: a view reads the 4 bytes before its string
 _TAIL = 16  # and after it: a token's first 16 bytes are read at once; the end is a scan event
 _HEAD_LINE = pl.Series(["\x00" * _PAD])
 _TAIL_LINE = pl.Series(["\x00" * _TAIL])
-_INLINE = 12  # an Arrow string view holds a string of up to 12 bytes itself
-_VIEW = np.dtype("V16")
+_INLINE, _VIEW = stringviews.INLINE, stringviews.VIEW
 _U64 = np.uint64
 # by length (13: longer), the masks of a view's two 64-bit words (little endian) after reading the 16 bytes
 # from 4 bytes before the string: its first 4 bytes after the length, then the next 8 bytes
@@ -198,15 +197,6 @@ def _views(data: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarra
     return out
 
 
-def _strings(views: np.ndarray, buffers: list[pa.Buffer], valid: np.ndarray | None = None) -> pa.Array:
-    """:data:`_VIEW` views over ``buffers`` as an Arrow ``string_view`` array, null where ``valid`` is false
-    (those views must be zero)."""
-    validity = None
-    if valid is not None and not valid.all():
-        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(pa.string_view(), len(views), [validity, pa.py_buffer(views), *buffers])
-
-
 def _series(arr: pa.Array) -> pl.Series:
     """An Arrow array as a polars Series (string views: no copy)."""
     series = pl.from_arrow(arr)
@@ -250,8 +240,8 @@ class _Long:
         return pl.DataFrame(
             {
                 "row": self.row[at],
-                "key": _series(_strings(self.keys(at), buffers)),
-                "value": _series(_strings(self.value[at], buffers, self.has_value[at])),
+                "key": _series(stringviews.array(self.keys(at), buffers)),
+                "value": _series(stringviews.array(self.value[at], buffers, self.has_value[at])),
             }
         )
 
@@ -313,7 +303,7 @@ def _key_lengths(
         later = later[(found == 0) & (length[later] > 16)]
         if len(later):
             s = start[later]
-            text = _series(_strings(_views(data, s, end[later] - s), [buffer]))
+            text = _series(stringviews.array(_views(data, s, end[later] - s), [buffer]))
             found = text.str.find("=", literal=True).cast(pl.Int64).fill_null(-1).to_numpy()
             at[later] = np.where(found >= 0, found, none)
     return np.minimum(at, length.view(_U64)).view(np.int64), window
@@ -408,16 +398,13 @@ def _key_codes(head: np.ndarray, second: np.ndarray, length: np.ndarray) -> np.n
 def _polars_views(values: pl.Series, first_buffer: int) -> tuple[np.ndarray, list[pa.Buffer]]:
     """A polars string column as :data:`_VIEW` views (zero where null) and their buffers, numbered from
     ``first_buffer``."""
-    arr = values.to_arrow(compat_level=pl.CompatLevel.newest())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    buffers = arr.buffers()
-    views = np.frombuffer(buffers[1], _VIEW)[arr.offset : arr.offset + len(arr)].copy()
+    views, buffers = stringviews.read(values)
+    views = views.copy()
     words = views.view(_U64).reshape(-1, 2)
     if values.null_count():
         words[values.is_null().to_numpy()] = 0
     words[(words[:, 0] & _U64(0xFFFFFFFF)) > _INLINE, 1] += _U64(first_buffer)
-    return views, list(buffers[2:])
+    return views, buffers
 
 
 def _regex_long(lines: pl.Series, rows: np.ndarray, first_buffer: int) -> _Long:
@@ -494,7 +481,7 @@ def _columns(fast: _Long, slow: _Long | None, n: int) -> tuple[pl.DataFrame, _Ba
         views[slot] = slow.value[np.where(slow.has_value[at], at, len(slow.row))]
         valid[slot] = slow.has_value[at]
     columns = [
-        _series(_strings(views[c * n : (c + 1) * n], buffers, valid[c * n : (c + 1) * n])).alias(col)
+        _series(stringviews.array(views[c * n : (c + 1) * n], buffers, valid[c * n : (c + 1) * n])).alias(col)
         for c, col in enumerate(_COLUMNS)
     ]
     # pairs with a value on each line: all of its pairs but the bare words (and the dead)
@@ -543,8 +530,8 @@ class _Bags:
             values = np.insert(values, to, slow.value[rest[1]])
         return pa.MapArray.from_arrays(  # the canonical type: finish_logs takes it as it is
             pa.array(offsets),
-            _strings(keys, self.buffers).cast(pa.string()),
-            _strings(values, self.buffers).cast(pa.string()),  # a bare word's value: ""
+            stringviews.array(keys, self.buffers).cast(pa.string()),
+            stringviews.array(values, self.buffers).cast(pa.string()),  # a bare word's value: ""
         )
 
 

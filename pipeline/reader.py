@@ -14,6 +14,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from parsers import stringviews
+
 BLOCK_BYTES = 16 * 1024 * 1024
 HOLD_BYTES = 64 * 1024 * 1024  # how far apart a PostgreSQL statement and its duration may be
 
@@ -85,7 +87,6 @@ def iter_chunks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[Chunk]:
 
 
 _NL, _CR = 0x0A, 0x0D
-_INLINE = 12  # an Arrow string view holds a string of up to 12 bytes itself
 
 
 def _lines(block: pa.Buffer, newlines: np.ndarray, stop: int, carried: bytes) -> pl.Series:
@@ -106,42 +107,22 @@ def _lines(block: pa.Buffer, newlines: np.ndarray, stop: int, carried: bytes) ->
     cr = np.flatnonzero(length > 0)
     cr = cr[data[end[cr] - 1] == _CR]
     length[cr] -= 1
-    views = _views(data, begin, length, 0)
+    views = stringviews.make(data, begin, length, 0)
     buffers = [block]
     if carried:
         first = carried + data[begin[0] : begin[0] + length[0]].tobytes()
         if end[0] == begin[0] and first.endswith(b"\r"):  # the line feed came right after the carried part
             first = first[:-1]
         first_data = np.frombuffer(first, np.uint8)
-        views[0] = _views(first_data, np.zeros(1, np.int64), np.array([len(first)]), 1)[0]
+        views[0] = stringviews.make(first_data, np.zeros(1, np.int64), np.array([len(first)]), 1)[0]
         buffers.append(pa.py_buffer(first))
-    array = pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), *buffers])
+    array = stringviews.array(views, buffers)
     if data[:stop].max(initial=0) >= 0x80 or not carried.isascii():
         try:
             array.validate(full=True)
         except pa.ArrowInvalid:
             return _split(_decode(carried + data[:stop].tobytes()))
     return pl.Series("line", array)
-
-
-def _views(data: np.ndarray, begin: np.ndarray, length: np.ndarray, buffer: int) -> np.ndarray:
-    """Arrow string views of ``data[begin:begin + length]``, ``data`` being data buffer ``buffer``: 16 bytes
-    each, the length, then the string itself (up to 12 bytes) or its first 4 bytes, the buffer and offset."""
-    views = np.zeros((len(begin), 4), np.int32)
-    views[:, 0] = length
-    raw = views.view(np.uint8)
-    long = np.flatnonzero(length > _INLINE)
-    at = begin[long]
-    views[long, 2] = buffer
-    views[long, 3] = at
-    for j in range(4):
-        raw[long, 4 + j] = data[at + j]
-    short = np.flatnonzero(length <= _INLINE)
-    at, size = begin[short], length[short]
-    for j in range(_INLINE):
-        has = size > j
-        raw[short[has], 4 + j] = data[at[has] + j]
-    return views
 
 
 def iter_records(
