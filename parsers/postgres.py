@@ -121,16 +121,37 @@ EXTRA_ATTRIBUTES = (
 )
 
 
+# the heads of _DURATION and _STATEMENT (group 1 the whole head): a group over the rest of a message
+# (``((?s:.*))$``) would run the slow capturing engine over all of it; the rest is a slice instead
+_DURATION_HEAD = rf"^(duration: ([0-9]+(?:\.[0-9]+)?) ms(?:[ \t]+({_STEP})(?: ([^:]+?))?:[ \t]?)?)"
+_STATEMENT_HEAD = rf"^(({_STEP})(?: ([^:]+?))?:[ \t]?)"
+_PARAMS_HEAD = "parameters: "
+
+
 def _classify(ev: pl.DataFrame) -> pl.DataFrame:
-    """Message columns -> dur, step, stmt_name, stmt_text, lock values and ``k`` (F D S L P O)."""
+    """Message columns -> dur, step, stmt_name, stmt_text, lock values and ``k`` (F D S L P O).
+
+    The messages are read as :data:`_DURATION`, :data:`_STATEMENT`, :data:`_LOCK` and :data:`_PARAMS` read
+    them, by their heads.
+    """
     msg = pl.col("msg")
     ev = ev.with_columns(
-        d=msg.str.extract_groups(_DURATION).struct.rename_fields(["dur", "d_step", "d_name", "d_text"]),
-        s=msg.str.extract_groups(_STATEMENT).struct.rename_fields(["s_step", "s_name", "s_text"]),
+        d=msg.str.extract_groups(_DURATION_HEAD).struct.rename_fields(["d_head", "dur", "d_step", "d_name"]),
+        s=msg.str.extract_groups(_STATEMENT_HEAD).struct.rename_fields(["s_head", "s_step", "s_name"]),
         lk=msg.str.extract_groups(_LOCK).struct.rename_fields(["lock_what", "lock_obj", "lock_val"]),
-        params_same=pl.col("detail").str.extract(_PARAMS, 1),
-        p_text=msg.str.extract(_PARAMS, 1),
+        params_same=_after_prefix(pl.col("detail"), _PARAMS_HEAD),
+        p_text=_after_prefix(msg, _PARAMS_HEAD),
     ).unnest("d", "s", "lk")
+    ev = ev.with_columns(
+        d_rest=msg.str.slice(pl.col("d_head").str.len_chars()),
+        s_text=msg.str.slice(pl.col("s_head").str.len_chars()),
+    )
+    # `duration: N ms` is all of the message unless a step follows (_DURATION ends in `$`)
+    stepped = pl.col("d_step").is_not_null()
+    ev = ev.with_columns(
+        dur=pl.when(stepped | (pl.col("d_rest") == "")).then(pl.col("dur")),
+        d_text=pl.when(stepped).then(pl.col("d_rest")),
+    ).drop("d_head", "s_head", "d_rest")
     log = pl.col("sev") == "LOG"
     return ev.with_columns(
         k=pl.when(log & pl.col("dur").is_not_null() & pl.col("d_step").is_not_null())
@@ -145,6 +166,11 @@ def _classify(ev: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("P"))
         .otherwise(pl.lit("O"))
     )
+
+
+def _after_prefix(text: pl.Expr, prefix: str) -> pl.Expr:
+    """The text after ``prefix``; null when it does not start with it."""
+    return pl.when(text.str.starts_with(prefix)).then(text.str.slice(len(prefix)))
 
 
 def _assign(ev: pl.DataFrame) -> pl.DataFrame:
@@ -408,6 +434,63 @@ _LINE = (
     rf"^(?:<[ \t]*)?({TS_TEXT})(?: ?({_ZONE})([ \]>]|:[^ \t]))?(|.*?[ :\]>])"
     rf"({SEVERITIES}):[ \t]+((?s:.*))$"
 )
+# The severity token, with the character before it (or the start of the text): found by a capture-free
+# search, the line is cut at it, and only the short prefix before it is read with captures (a capture over the
+# whole line, as in _LINE, runs the slow capturing engine over every message).
+_TOKEN = rf"(?:^|[ :\]>])(?:{SEVERITIES}):[ \t]"
+_LEAD_TS = rf"^((?:<[ \t]*)?{TS_TEXT})"
+_ZONE_PART = rf"^( ?({_ZONE})([ \]>]|:[^ \t]))"
+
+
+def split_severity(df: pl.DataFrame, column: str) -> pl.DataFrame:
+    r"""``df`` with ``pre`` (the text of ``column`` before its first severity token, with the blank, ``:``,
+    ``]`` or ``>`` before it), ``sev`` and ``msg1`` (after the blanks that follow it); all null when the
+    text has none.
+
+    The cut of ``^(|.*?[ :\]>])(SEVERITY):[ \t]+((?s:.*))$``, made on the bytes (:meth:`str.find` gives a
+    byte offset; the severity is ASCII, so the cut falls between characters). Step by step: an expression
+    used twice in one step is computed twice.
+    """
+    text = pl.col(column)
+    df = df.with_columns(_at=text.str.find(_TOKEN))
+    at = pl.col("_at")
+    df = df.with_columns(_at=at + (at.gt(0) | text.str.contains(r"^[ :\]>]")).cast(pl.UInt32))
+    raw = text.cast(pl.Binary)
+    df = df.with_columns(pre=raw.bin.head(at).cast(pl.String), _after=raw.bin.slice(at).cast(pl.String))
+    after = pl.col("_after")
+    df = df.with_columns(_colon=after.str.find(":", literal=True))
+    colon = pl.col("_colon")
+    return df.with_columns(
+        sev=after.str.head(colon), msg1=after.str.slice(colon + 1).str.strip_chars_start(" \t")
+    ).drop("_at", "_after", "_colon")
+
+
+def _zone_part(df: pl.DataFrame) -> pl.DataFrame:
+    """``between`` (the prefix after its time) -> ``zone``, ``after_zone`` and ``rest`` of :data:`_LINE`."""
+    zone = pl.col("between").str.extract_groups(_ZONE_PART)
+    df = df.with_columns(z=zone.struct.rename_fields(["zone_head", "zone", "after_zone"])).unnest("z")
+    rest = pl.col("between").str.slice(pl.col("zone_head").str.len_chars().fill_null(0))
+    return df.with_columns(rest=rest).drop("zone_head")
+
+
+def line_fields(df: pl.DataFrame, column: str) -> pl.DataFrame:
+    """:data:`_LINE`'s groups of ``column`` (``ts_text``, ``zone``, ``after_zone``, ``rest``, ``sev``,
+    ``msg1``; all null where it does not match), and ``pre``, ``any_sev``, ``any_msg``: the cut at the
+    first severity token whether or not a time leads (:func:`split_severity`)."""
+    df = split_severity(df, column).rename({"sev": "any_sev", "msg1": "any_msg"})
+    df = df.with_columns(lts=pl.col("pre").str.extract(_LEAD_TS, 1))
+    df = df.with_columns(
+        ts_text=pl.col("lts").str.strip_chars_start("< \t"),
+        between=pl.col("pre").str.slice(pl.col("lts").str.len_chars()),
+    )
+    df = base.by_value(df, "between", _zone_part)
+    timed = pl.col("lts").is_not_null()
+    return df.with_columns(
+        sev=pl.when(timed).then(pl.col("any_sev")),
+        msg1=pl.when(timed).then(pl.col("any_msg")),
+    ).drop("lts", "between")
+
+
 _BRACKETED = r"\[[a-z]+\]|"  # [unknown], [local]: whole, not cut at the `]`
 _USER = rf"(?:^|[ ,:\]\[])(?:user|usr)=({_BRACKETED}[^, \t\]]*)"
 _DB = rf"(?:^|[ ,:\]\[])(?:db|database)=({_BRACKETED}[^, \t\]]*)"
@@ -455,6 +538,11 @@ _LOGPLEX = (
     r"((?s:.*))$"
 )
 _PREFIX_SEV = rf"^(|.*?[ :\]>])({SEVERITIES}):[ \t]+((?s:.*))$"
+
+
+def _any_syslog(lines: pl.Series) -> bool:
+    """Whether any line is a syslog or logplex line (a search without captures: most logs have none)."""
+    return bool(lines.str.contains(_SYSLOG).any() or lines.str.contains(_LOGPLEX).any())
 
 
 def _syslog_lines(lines: pl.Series) -> pl.DataFrame:
@@ -521,8 +609,10 @@ def record_start(lines: pl.Series) -> pl.Series:
     of a syslog/logplex message or another program's syslog line, but never inside a message whose
     continuations are still to come, nor between entries the parser joins (:mod:`parsers.postgres_chunks`)."""
     stderr = lines.str.contains(_START).fill_null(False)
-    tags = _syslog_lines(lines)
-    syslog = bool(tags["pg"].any() or tags["other"].any())
+    syslog = _any_syslog(lines)
+    if syslog:
+        tags = _syslog_lines(lines)
+        syslog = bool(tags["pg"].any() or tags["other"].any())
     starts = stderr
     if syslog:
         first = (tags["pg"] & (tags["part"].fill_null(1) == 1)) | tags["other"]
@@ -535,15 +625,8 @@ def record_start(lines: pl.Series) -> pl.Series:
         )
     else:
         at_start = pl.DataFrame({"text": lines.filter(starts)})
-    # cheap reads (no lazy prefix, no capture of the whole message): this runs in the reader's thread. The
-    # severity token (with the character before it) is found first; the line is cut at it.
-    text = pl.col("text")
-    entry = at_start.with_columns(
-        token=text.str.extract(rf"((?:^|[ :\]>])(?:{SEVERITIES}):[ \t])", 1),
-    ).with_columns(cut=text.str.splitn(pl.col("token"), 2).struct.rename_fields(["prefix", "msg"]))
-    entry = entry.unnest("cut").with_columns(
-        sev=pl.col("token").str.extract(f"({SEVERITIES})", 1), msg=pl.col("msg").str.strip_chars_start(" \t")
-    )
+    # cheap reads (no capture of the whole message): this runs in the reader's thread
+    entry = split_severity(at_start, "text").rename({"pre": "prefix", "msg1": "msg"})
     kinds = entry.select(postgres_chunks.kind(pl.col("sev"), pl.col("msg"))).to_series()
     if "session" not in entry.columns:
         # the parser's session is the pid in brackets; else the prefix without its time (finer: safe)
@@ -558,9 +641,10 @@ def record_start(lines: pl.Series) -> pl.Series:
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse whole entries (see the module docstring): syslog/logplex when the chunk has such lines."""
     lines = lines.cast(pl.String).str.strip_suffix("\r")
-    tags = _syslog_lines(lines)
-    if tags["pg"].any() or tags["other"].any():  # (a chunk may hold only other programs' lines)
-        return _parse_syslog(lines, tags, ctx)
+    if _any_syslog(lines):
+        tags = _syslog_lines(lines)
+        if tags["pg"].any() or tags["other"].any():  # (a chunk may hold only other programs' lines)
+            return _parse_syslog(lines, tags, ctx)
     return _parse_stderr(lines, ctx)
 
 
@@ -618,12 +702,8 @@ def _parse_syslog(lines: pl.Series, tags: pl.DataFrame, ctx: ParseContext) -> Pa
     stray = rest.select(pl.col("line_no").cast(pl.Int64), raw="line")
     pg = df.filter(pl.col("pg"))
     text = pl.col("text")
-    pg = pg.with_columns(
-        p1=text.str.extract_groups(_LINE).struct.rename_fields(
-            ["ts_text", "zone", "after_zone", "rest", "sev", "msg1"]
-        ),
-        p2=text.str.extract_groups(_PREFIX_SEV).struct.rename_fields(["rest2", "sev2", "msg2"]),
-    ).unnest("p1", "p2")
+    # _LINE's groups (a prefix with its own time) and _PREFIX_SEV's (any prefix): rest2, sev2, msg2
+    pg = line_fields(pg, "text").rename({"pre": "rest2", "any_sev": "sev2", "any_msg": "msg2"})
     has_sev = ~text.str.starts_with("\t") & (pl.col("sev").is_not_null() | pl.col("sev2").is_not_null())
     pg = pg.with_columns(
         key=pl.concat_str(pl.col("pid"), pl.col("seq").fill_null(""), separator="/"),
@@ -656,7 +736,7 @@ def _parse_syslog(lines: pl.Series, tags: pl.DataFrame, ctx: ParseContext) -> Pa
         msg1=pl.coalesce("msg1", "msg2"),
         syslog_pid=pl.col("pid"),
     )
-    ent = ent.drop("pid").with_columns(**prefix_fields(pl.col("rest")))
+    ent = base.by_value(ent.drop("pid"), "rest", _prefix_columns)
     ent = ent.with_columns(
         pid=pl.col("syslog_pid"),
         session=pl.col("syslog_pid"),
@@ -755,35 +835,61 @@ def _split_with_prefix(ent: pl.DataFrame, prefix: str) -> pl.DataFrame:
     )
 
 
-def _parse_stderr(lines: pl.Series, ctx: ParseContext) -> ParseResult:
-    """Parse whole stderr entries (see the module docstring)."""
+def _stderr_entries(lines: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The entries (``entry``, ``line_no``, ``n_lines``, ``first`` line, ``cont``: the continuation lines
+    without their TAB, ``raw``) and the stray lines before the first entry (``line_no``, ``raw``).
+
+    Continuation lines are gathered only for the entries that have some (most have none).
+    """
     df = (
         pl.DataFrame({"line": lines})
         .with_row_index("line_no")
         .with_columns(start=pl.col("line").str.contains(_START))
         .with_columns(entry=pl.col("start").cum_sum())
     )
+    heads = df.filter(pl.col("start")).select("entry", "line_no", first="line")
+    if heads.height == df.height:
+        stray = df.clear().select(pl.col("line_no").cast(pl.Int64), raw="line")
+        ent = heads.with_columns(n_lines=pl.lit(1, pl.UInt32), cont=pl.lit(""), raw=pl.col("first"))
+        return ent, stray
     stray = df.filter(pl.col("entry") == 0).select(pl.col("line_no").cast(pl.Int64), raw="line")
-    body = df.filter(pl.col("entry") > 0)
     # Continuation lines: PostgreSQL indents each with one TAB, which is not part of the text.
-    ent = body.group_by("entry", maintain_order=True).agg(
-        pl.col("line_no").first(),
-        pl.len().alias("n_lines"),
-        pl.col("line").first().alias("first"),
-        pl.col("line").slice(1).str.strip_prefix("\t").str.join("\n").alias("cont"),
-        pl.col("line").str.join("\n").alias("raw"),
+    more = (
+        df.filter(~pl.col("start") & (pl.col("entry") > 0))
+        .group_by("entry")
+        .agg(
+            pl.len().alias("n_more"),
+            pl.col("line").str.strip_prefix("\t").str.join("\n").alias("cont"),
+            pl.col("line").str.join("\n").alias("more"),
+        )
     )
+    ent = heads.join(more, on="entry", how="left", maintain_order="left").select(
+        "entry",
+        "line_no",
+        n_lines=(pl.col("n_more").fill_null(0) + 1).cast(pl.UInt32),
+        first="first",
+        cont=pl.col("cont").fill_null(""),
+        raw=pl.when(pl.col("more").is_null())
+        .then(pl.col("first"))
+        .otherwise(pl.concat_str("first", "more", separator="\n")),
+    )
+    return ent, stray
+
+
+def _prefix_columns(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(**prefix_fields(pl.col("rest")))
+
+
+def _parse_stderr(lines: pl.Series, ctx: ParseContext) -> ParseResult:
+    """Parse whole stderr entries (see the module docstring)."""
+    ent, stray = _stderr_entries(lines)
     prefix = ctx.options.get("log_line_prefix")
     if prefix is not None:
         ent = _split_with_prefix(ent, prefix)
     else:
-        ent = ent.with_columns(
-            p=pl.col("first")
-            .str.extract_groups(_LINE)
-            .struct.rename_fields(["ts_text", "zone", "after_zone", "rest", "sev", "msg1"])
-        ).unnest("p")
+        ent = line_fields(ent, "first").drop("pre", "any_sev", "any_msg")
         ent = ent.with_columns(rest=pl.concat_str(pl.col("after_zone").fill_null(""), pl.col("rest")))
-        ent = ent.with_columns(**prefix_fields(pl.col("rest")))
+        ent = base.by_value(ent, "rest", _prefix_columns)
     ent = ent.with_columns(
         msg=pl.when(pl.col("cont").str.len_chars() > 0)
         .then(pl.concat_str("msg1", "cont", separator="\n"))
