@@ -13,7 +13,8 @@ file exactly as ``tracejoin ingest`` reads it (streamed in blocks, cut at record
 is the parser's own. One-time start-up (lazy imports, DuckDB's connection, compiled regexes) is timed apart
 on the file's first MB, before the clock starts; the allocators' growth to their working size is not.
 Results are printed and written to ``bench/out/parsers.json`` (``parsers-scenario.json``). When
-``pt-query-digest`` is installed, it is timed on the slow log too.
+``pt-query-digest`` is installed, it is timed on the MySQL slow log too, and ``pgbadger`` (one job, JSON
+report) on the PostgreSQL log.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -142,6 +144,23 @@ def pt_query_digest(path: Path) -> float | None:
     return time.perf_counter() - start
 
 
+# the generated day's PostgreSQL log (``pipeline.generate.engine.calls``)
+SCENARIO_PG_PREFIX = "%m [%p] user=%u,db=%d,app=%a,client=%h "
+
+
+def pgbadger(path: Path) -> float | None:
+    """pgBadger's time for its JSON report of the file, on one core as pt-query-digest (``-j 1``)."""
+    exe = shutil.which("pgbadger")
+    if exe is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [exe, "--quiet", "--no-process-info", "-j", "1", "-f", "stderr", "--prefix", SCENARIO_PG_PREFIX]
+        cmd += ["--pid-dir", tmp, "--tempdir", tmp, "-x", "json", "-o", f"{tmp}/out.json", str(path)]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, cwd=tmp, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("formats", nargs="*", help="default: every format of the input source")
@@ -164,17 +183,17 @@ def main() -> None:
             [sys.executable, __file__, "--one", fmt, str(path)], check=True, capture_output=True, text=True
         )
         results[fmt] = json.loads(proc.stdout.strip().splitlines()[-1])
-        if fmt == "mysql-slow":
-            pt = pt_query_digest(path)
-            if pt is not None:
-                results[fmt]["pt_query_digest_seconds"] = pt
-                results[fmt]["speedup_vs_pt_query_digest"] = pt / results[fmt]["seconds"]
+        reference = {"mysql-slow": ("pt-query-digest", pt_query_digest), "postgresql": ("pgbadger", pgbadger)}
+        extra = ""
+        if fmt in reference:
+            tool, timed = reference[fmt]
+            seconds = timed(path)
+            if seconds is not None:
+                key = tool.replace("-", "_")
+                results[fmt][f"{key}_seconds"] = seconds
+                results[fmt][f"speedup_vs_{key}"] = seconds / results[fmt]["seconds"]
+                extra = f"  ({results[fmt][f'speedup_vs_{key}']:.1f}x {tool})"
         r = results[fmt]
-        extra = (
-            f"  ({r['speedup_vs_pt_query_digest']:.1f}x pt-query-digest)"
-            if "speedup_vs_pt_query_digest" in r
-            else ""
-        )
         print(
             f"{fmt:<11} {r['mb']:7.0f} MB  {r['seconds']:7.2f} s  {r['mb_per_s']:7.1f} MB/s  "
             f"(start-up {r['startup_seconds']:4.2f} s)  "

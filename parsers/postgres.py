@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import polars as pl
@@ -260,12 +260,13 @@ def build(
         pl.col("s_step").alias("p_step"),
         pl.col("s_name").alias("p_name"),
         pl.col("s_text").alias("p_text_stmt"),
-        pl.col("line_no").alias("p_line"),
+        pl.col("params_same").alias("p_params_same"),
     )
     agg = member.group_by("rec").agg(
         pl.col("n_lines").sum().alias("n_all"),
         pl.col("line_no").min().alias("first_line"),
         pl.col("p_text").drop_nulls().str.join("; ").alias("params_p"),
+        pl.col("p_text").is_not_null().sum().alias("n_params"),
     )
     rec = (
         head.join(stmt_src, on="stmt_from", how="left")
@@ -273,10 +274,7 @@ def build(
         .with_columns(
             step=pl.coalesce("d_step", "p_step"),
             stmt_name=pl.coalesce("d_name", "p_name"),
-            statement=pl.coalesce("d_text", "p_text_stmt").str.strip_chars_end(" \t\r\n"),
-            params=pl.coalesce(
-                pl.when(pl.col("params_p") != "").then(pl.col("params_p")), pl.col("params_same")
-            ),
+            statement=pl.coalesce("d_text", "p_text_stmt"),
             duration_ms=pl.col("dur").cast(pl.Float64),
         )
         .with_columns(
@@ -291,24 +289,7 @@ def build(
     )
     bad_rec = rec.filter(pl.col("reason").is_not_null())
     good = rec.filter(pl.col("reason").is_null())
-    out = sqltext.statement_columns(good, "postgresql")
-    out = out.with_columns(
-        engine=pl.lit(ENGINE),
-        server=pl.lit(None, dtype=pl.String),
-        lock_ms=pl.col("lock_wait"),
-    )
-    pairs = [
-        ("pid", pl.col("pid")),
-        ("query_step", pl.col("step")),
-        ("statement_name", pl.col("stmt_name")),
-        ("parameters", pl.col("params")),
-        (_LOCK_KEY, pl.col("lock_wait")),
-        ("severity", pl.col("sev")),
-        *((c if c != "app" else "application_name", _nonempty(pl.col(c))) for c in EXTRA_ATTRIBUTES),
-    ]
-    table = base.finish(out, ctx, fmt, schema.SLOW_QUERIES)
-    field = schema.SLOW_QUERIES.field("attributes")
-    table = table.set_column(table.schema.get_field_index("attributes"), field, base.kv_map(out, pairs))
+    table = _table(good, ctx, fmt)
 
     stray = stray if stray is not None else pl.DataFrame({"line_no": [], "raw": []}, schema=_STRAY)
     blank = stray["raw"].str.strip_chars() == ""
@@ -334,11 +315,45 @@ def build(
         skipped_lines=total - record_lines - reject_lines,
         tz_assumed=int(good["tz_assumed"].sum()),
         notes={"year_assumed": int(good["year_assumed"].sum())} if "year_assumed" in good.columns else {},
+        # in this order: a statement given to a record rebuilds its row, which the other steps then correct
         carry={
+            "postgresql.statements": _statement_step(ev, rec, ctx, fmt),
             **(carry_steps(good) if carry_steps is not None else {}),
-            "postgresql.locks": _lock_step(ev, good, [k for k, _ in pairs]),
+            "postgresql.locks": _lock_step(ev, good, _ATTRIBUTE_KEYS),
         },
     )
+
+
+def _attribute_pairs() -> list[tuple[str, pl.Expr]]:
+    return [
+        ("pid", pl.col("pid")),
+        ("query_step", pl.col("step")),
+        ("statement_name", pl.col("stmt_name")),
+        ("parameters", pl.col("params")),
+        (_LOCK_KEY, pl.col("lock_wait")),
+        ("severity", pl.col("sev")),
+        *((c if c != "app" else "application_name", _nonempty(pl.col(c))) for c in EXTRA_ATTRIBUTES),
+    ]
+
+
+def _table(good: pl.DataFrame, ctx: ParseContext, fmt: str) -> pa.Table:
+    """The records' table from their frame (a row per record: ``statement``, ``params_p``/``n_params``
+    (the parameters entries), ``params_same``/``p_params_same`` (parameters of the record's or its
+    statement's own entry), ``step``, ``lock_wait``, the prefix columns, ...)."""
+    params = pl.coalesce(
+        pl.when(pl.col("params_p") != "").then(pl.col("params_p")), "params_same", "p_params_same"
+    )
+    good = good.with_columns(statement=pl.col("statement").str.strip_chars_end(" \t\r\n"), params=params)
+    out = sqltext.statement_columns(good, "postgresql")
+    out = out.with_columns(
+        engine=pl.lit(ENGINE),
+        server=pl.lit(None, dtype=pl.String),
+        lock_ms=pl.col("lock_wait"),
+    )
+    table = base.finish(out, ctx, fmt, schema.SLOW_QUERIES)
+    field = schema.SLOW_QUERIES.field("attributes")
+    bags = base.kv_map(out, _attribute_pairs())
+    return table.set_column(table.schema.get_field_index("attributes"), field, bags)
 
 
 _LOCK_KEY = "lock_wait_ms"
@@ -417,6 +432,141 @@ def _set_lock_waits(table: pa.Table, fills: list[tuple[int, float]], keys: list[
 
 def _nonempty(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.cast(pl.String) != "").then(expr.cast(pl.String))
+
+
+_ATTRIBUTE_KEYS = [key for key, _ in _attribute_pairs()]
+
+
+class _Statement(NamedTuple):
+    """A statement waiting for its duration in a later chunk: what its record takes from it."""
+
+    line: int  # 1-based line in the file
+    n_lines: int  # its lines and those of its parameters entries
+    step: str | None
+    name: str | None
+    text: str | None
+    params: str  # its parameters entries' texts, joined
+    n_params: int
+    params_same: str | None  # parameters of its own entry (csvlog/jsonlog detail)
+
+
+def _statement_step(ev: pl.DataFrame, rec: pl.DataFrame, ctx: ParseContext, fmt: str) -> carry.Step:
+    """The step of statements whose duration comes in a later chunk (``log_statement`` writes the statement,
+    ``log_duration`` or ``log_min_duration_statement`` its ``duration: N ms`` later, other sessions' lines
+    between, maybe much later: the reader may cut between them).
+
+    The value carried is, per session, its last statement when nothing of the session followed it in the
+    chunks so far (no duration, statement or record). A chunk whose first entry of that session is a
+    duration alone gives the statement to that record, which is rebuilt as if both had been in one chunk
+    (text, step, name, parameters, first line; the statement's lines count as the record's); any other
+    statement or record of the session drops it (a statement never timed is skipped lines).
+    """
+    k = pl.col("k")
+    ours = ev.filter(k.is_in(["F", "D", "S"])).sort("entry")
+    sessions = ours.unique("session", keep="first", maintain_order=True)
+    last = ours.unique("session", keep="last", maintain_order=True)
+    trailing = last.filter(k == "S").select(
+        "session", "entry", "line_no", "n_lines", "s_step", "s_name", "s_text", "params_same"
+    )
+    params = (
+        ev.filter(k == "P")
+        .join(trailing.select("session", s_entry="entry"), on="session", how="inner")
+        .filter(
+            (pl.col("entry") > pl.col("s_entry"))
+            & (pl.col("entry") - pl.col("s_entry") <= postgres_chunks.PARAMS_WINDOW)
+        )
+        .group_by("session", maintain_order=True)
+        .agg(
+            pl.col("n_lines").sum().alias("p_lines"),
+            pl.col("p_text").str.join("; ").alias("p_joined"),
+            pl.len().alias("p_count"),
+        )
+    )
+    waiting = {
+        session: _Statement(
+            ctx.first_line + int(line_no),
+            int(n) + int(p_lines or 0),
+            step,
+            sname,
+            text,
+            p_joined or "",
+            int(p_count or 0),
+            same,
+        )
+        for session, line_no, n, step, sname, text, same, p_lines, p_joined, p_count in trailing.join(
+            params, on="session", how="left"
+        )
+        .select(
+            "session",
+            "line_no",
+            "n_lines",
+            "s_step",
+            "s_name",
+            "s_text",
+            "params_same",
+            "p_lines",
+            "p_joined",
+            "p_count",
+        )
+        .iter_rows()
+    }
+    # the records that may take a statement from before: a session's first entry, a duration alone
+    open_ = sessions.filter((k == "D") & pl.col("stmt_from").is_null()).select("session", "entry")
+    ok = pl.col("reason").is_null()
+    candidates = rec.with_columns(row=pl.when(ok).then(ok.cum_sum() - 1)).join(open_, on="entry", how="inner")
+
+    def step(result: ParseResult, before: object) -> object:
+        state = dict(cast(dict[object, _Statement], before)) if before else {}
+        if state:
+            seen = set(sessions["session"].to_list())
+            given = {s: state.pop(s) for s in [s for s in state if s in seen]}
+            if given:
+                _give_statements(result, candidates, given, ctx, fmt)
+        state.update(waiting)
+        return state
+
+    return step
+
+
+def _give_statements(
+    result: ParseResult,
+    candidates: pl.DataFrame,
+    given: dict[object, _Statement],
+    ctx: ParseContext,
+    fmt: str,
+) -> None:
+    """Rebuild the rows of the records of ``candidates`` whose session has a statement in ``given``."""
+    rows = candidates.filter(pl.col("session").is_in(list(given)))
+    if rows.is_empty():
+        return
+    stmts = [given[s] for s in rows["session"].to_list()]
+    own_count = rows["n_params"].fill_null(0).to_list()
+    joined = [
+        "; ".join(p for p, n in ((st.params, st.n_params), (own or "", c)) if n)
+        for st, own, c in zip(stmts, rows["params_p"].to_list(), own_count, strict=True)
+    ]
+    patched = rows.with_columns(
+        step=pl.Series([st.step for st in stmts], dtype=pl.String),
+        stmt_name=pl.Series([st.name for st in stmts], dtype=pl.String),
+        statement=pl.Series([st.text for st in stmts], dtype=pl.String),
+        params_p=pl.Series(joined, dtype=pl.String),
+        p_params_same=pl.Series([st.params_same for st in stmts], dtype=pl.String),
+        line_no=pl.Series([st.line - ctx.first_line for st in stmts], dtype=pl.Int64),
+    )
+    moved = sum(st.n_lines for st in stmts)
+    good = patched.filter(pl.col("reason").is_null())
+    if good.height:
+        table = result.records
+        fresh = _table(good.drop("row"), ctx, fmt).cast(table.schema)
+        order = np.arange(table.num_rows)
+        order[good["row"].to_numpy()] = table.num_rows + np.arange(good.height)
+        result.records = pa.concat_tables([table, fresh]).take(order)
+    bad_lines = sum(
+        st.n_lines for st, ok in zip(stmts, patched["reason"].is_null().to_list(), strict=True) if not ok
+    )
+    result.record_lines += moved - bad_lines
+    result.reject_lines += bad_lines
+    result.skipped_lines -= moved
 
 
 _STRAY = {"line_no": pl.Int64, "raw": pl.String}
@@ -629,11 +779,8 @@ def record_start(lines: pl.Series) -> pl.Series:
     entry = split_severity(at_start, "text").rename({"pre": "prefix", "msg1": "msg"})
     kinds = entry.select(postgres_chunks.kind(pl.col("sev"), pl.col("msg"))).to_series()
     if "session" not in entry.columns:
-        # the parser's session is the pid in brackets; else the prefix without its time (finer: safe)
-        prefix = pl.col("prefix")
-        entry = entry.with_columns(
-            session=pl.coalesce(prefix.str.extract(r"\[([0-9]+)[\]-]", 1), prefix.str.replace(_START, ""))
-        )
+        # the parser's session: the pid in brackets, else none (all entries without one are one session)
+        entry = entry.with_columns(session=pl.col("prefix").str.extract(r"\[([0-9]+)[\]-]", 1))
     bound = entry.select(postgres_chunks.takes_parameters(pl.col("msg"))).to_series()
     return postgres_chunks.cuts(starts, entry["session"], kinds, bound)
 

@@ -1,22 +1,22 @@
 """Where a PostgreSQL log may be cut into chunks: never between two entries the parser joins into one record.
 
-:func:`parsers.postgres.build` joins entries of one session that may lie apart in the file, with other
-sessions' entries between them:
+:func:`parsers.postgres.build` joins a record and the ``DETAIL:  parameters:`` entries of its session that
+follow it, up to :data:`PARAMS_WINDOW` entries away (PostgreSQL writes them together; only other sessions'
+lines come between, through syslog); a record's parameters may still come while fewer entries than that
+follow it. The record goes out with its chunk, so its parameters must be in that chunk.
 
-* a ``statement:``/``execute ...:`` entry (``log_statement``) and the ``duration:`` entry that follows it
-  (``log_duration``); a statement that is still waiting at the end of the lines seen waits up to their end;
-* a record and the ``DETAIL:  parameters:`` entries that follow it, up to :data:`PARAMS_WINDOW` entries
-  away (PostgreSQL writes them together; only other sessions' lines come between, through syslog); a
-  record's parameters may still come while fewer entries than that follow it.
-
-A lock wait (``process N still waiting for ...``) goes to the next record of its session, which may come much
-later or never (the statement was fast once it had the lock): it is carried across chunks
-(:func:`parsers.postgres._lock_step`) instead of holding the cut.
+Entries joined with a *later* one are carried across chunks instead of holding the cut (the later chunk's
+record takes what the earlier chunks left; :mod:`parsers.carry`): a ``statement:``/``execute ...:`` entry
+(``log_statement``) and the ``duration:`` entry that follows it (``log_duration``, or
+``log_min_duration_statement`` after a statement already logged), which may come much later or never (an
+idle pooled connection), :func:`parsers.postgres._statement_step`; a lock wait (``process N still waiting
+for ...``) and its session's next record, :func:`parsers.postgres._lock_step`.
 
 The record-start masks of the PostgreSQL parsers leave out the entries inside such a pair, so the reader
 (:func:`pipeline.reader.iter_records`, which shows ``record_start`` the lines held back since the last cut)
-never separates them. The session key only needs to be as fine as the parser's: a finer key can only hold a
-cut back longer, never let a pair be split.
+never separates them. The session key must be the parser's, or coarser: a coarser key can only hold a cut
+back longer, a finer one would let entries the parser joins (of one session for it, of two for the key) be
+cut apart. The kinds of entries must be the parser's too (:func:`kind`).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def kind(sev: pl.Expr, msg: pl.Expr) -> pl.Expr:
     return (
         pl.when(log & msg.str.contains(rf"{_DURATION}[ \t]+{_STEP}(?: [^:]+?)?:"))
         .then(pl.lit("F"))
-        .when(log & msg.str.contains(rf"{_DURATION}[ \t]*$"))
+        .when(log & msg.str.contains(rf"{_DURATION}$"))  # as the parser: nothing after (not even blanks)
         .then(pl.lit("D"))
         .when(log & msg.str.contains(rf"^{_STEP}(?: [^:]+?)?:"))
         .then(pl.lit("S"))
@@ -77,12 +77,6 @@ def _bound(entries: pl.DataFrame) -> pl.Series:
     n = entries.height
     k = pl.col("k")
     df = entries.with_row_index("i").with_columns(pl.col("i").cast(pl.Int64))
-    q = df.filter(k.is_in(["F", "D", "S"])).with_columns(
-        next_k=k.shift(-1).over("session"), next_i=pl.col("i").shift(-1).over("session")
-    )
-    statements = q.filter((k == "S") & ((pl.col("next_k") == "D") | pl.col("next_k").is_null())).select(
-        a="i", b=pl.col("next_i").fill_null(n)
-    )
     params = (
         df.filter(k.is_in(["F", "D", "S", "P"]))
         .with_columns(owner=pl.when(k != "P").then(pl.col("i")).forward_fill().over("session"))
@@ -98,7 +92,7 @@ def _bound(entries: pl.DataFrame) -> pl.Series:
     awaiting = last.filter(pl.col("p") & (n - pl.col("a") <= PARAMS_WINDOW)).select(
         "a", b=pl.lit(n, dtype=pl.Int64)
     )
-    spans = pl.concat([statements, params, awaiting])
+    spans = pl.concat([params, awaiting])
     return covered(n, spans["a"] + 1, spans["b"])
 
 
@@ -110,7 +104,7 @@ def cuts(
     of their own, as in csvlog and jsonlog) have one value per start, in order."""
     starts = starts.fill_null(False).clone()  # scatter below writes in place
     params = takes_params if takes_params is not None else pl.repeat(False, len(kinds), eager=True)
-    if not (kinds.is_in(["S", "P"]) | params).any():
+    if not ((kinds == "P") | params).any():
         return starts
     bound = _bound(pl.DataFrame({"session": session.fill_null(""), "k": kinds, "params": params}))
     return starts.scatter(starts.arg_true().filter(bound), False)

@@ -188,12 +188,11 @@ def test_postgres_pairs_are_never_cut_apart(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(postgres_chunks, "PARAMS_WINDOW", 3)  # parameters come at most 3 entries later
     path = _write(tmp_path, "pg.log", STDERR)
     mask = postgres.record_start(pl.Series(STDERR)).to_list()
-    # cut points: before lines 1, 6, 9, 11 and 14 only; not inside 101's and 102's statement/duration pairs,
-    # 104's record and its parameters, the continuation line, 101's second pair, or after 107's statement
-    # that nothing follows. 103's lock wait and its record may be cut apart (before 6 or 9): the wait is
-    # carried to the record
-    assert [i + 1 for i, m in enumerate(mask) if m] == [1, 6, 9, 11, 14]
-    assert assert_cut_anywhere_is_whole(postgres, path) == 4
+    # cut points: every entry but inside 104's record and its parameters (7, 8) and the continuation line
+    # (10). 101's and 102's statement/duration pairs may be cut apart (the statement is carried to its
+    # duration), and so may 103's lock wait and its record (the wait is carried to the record)
+    assert [i + 1 for i, m in enumerate(mask) if m] == [1, 2, 3, 4, 5, 6, 9, 11, 12, 13, 14]
+    assert assert_cut_anywhere_is_whole(postgres, path) == 10
     assert_tiny_blocks_are_whole(postgres, path, range(30, 900, 67))
     # without the lock wait, nothing held the cut between 104's record and its parameters (another session's
     # line comes between): a block ending there lost them
@@ -208,6 +207,37 @@ def test_postgres_pairs_are_never_cut_apart(tmp_path: Path, monkeypatch: pytest.
         ("UPDATE stock SET n = 0\nWHERE sku = 'b'", 1200.0, 1000.123, 9),
         ("SELECT 2", 2.0, None, 11),
     ]
+
+
+def test_postgres_statement_of_an_idle_session_reaches_its_late_duration(tmp_path: Path) -> None:
+    # log_statement = 'all' + log_min_duration_statement: the statement is logged at once, its duration (no
+    # text: already logged) only when it ran long. Session 301 goes idle between them while others run on;
+    # the reader must not hold its cut for that (an idle pooled connection would hold it for ever)
+    others = [P.format(100 + i % 900, 400 + i % 7) + f"LOG:  statement: SELECT {i}" for i in range(60)]
+    lines = [
+        P.format(100, 301) + "LOG:  execute S_1: UPDATE stock SET n = n - 1 WHERE sku = $1",
+        P.format(100, 301) + "DETAIL:  parameters: $1 = 'a'",
+        *others[:30],
+        P.format(101, 302) + "LOG:  statement: SELECT 'replaced'",
+        P.format(102, 302) + "LOG:  statement: SELECT 'timed'",
+        *others[30:],
+        P.format(900, 301) + "LOG:  duration: 812.500 ms",
+        P.format(901, 302) + "LOG:  duration: 3.000 ms",
+    ]
+    path = _write(tmp_path, "pg.log", lines)
+    mask = postgres.record_start(pl.Series(lines))
+    assert mask.sum() == len(lines) - 1  # every entry may start a chunk, but the parameters' one
+    assert assert_cut_anywhere_is_whole(postgres, path) == len(lines) - 2
+    assert_tiny_blocks_are_whole(postgres, path, range(200, 3000, 311))
+    whole = _parse_cut(postgres, _file_lines(path), [], None)
+    got = whole.records.select("statement", "duration_ms", "source_line").rows()
+    assert got == [
+        ("UPDATE stock SET n = n - 1 WHERE sku = $1", 812.5, 1),
+        ("SELECT 'timed'", 3.0, 34),
+    ]
+    assert dict(whole.records["attributes"][0])["parameters"] == "$1 = 'a'"
+    # the two statements with their durations (and the parameters) are in records; the others are skipped
+    assert whole.counts[:3] == (5, 0, len(lines) - 5)
 
 
 def test_postgres_parameters_too_far_from_their_record_are_not_its(
@@ -243,7 +273,7 @@ def _jsonlog(ms: int, pid: int, message: str) -> str:
 
 
 @pytest.mark.parametrize(("parser", "line"), [(postgres_csv, _csv), (postgres_json, _jsonlog)])
-def test_postgres_csvlog_and_jsonlog_pairs_are_never_cut_apart(
+def test_postgres_csvlog_and_jsonlog_statements_reach_their_duration_across_any_cut(
     tmp_path: Path, parser: Parser, line: Callable[[int, int, str], str]
 ) -> None:
     lines = [
@@ -254,13 +284,29 @@ def test_postgres_csvlog_and_jsonlog_pairs_are_never_cut_apart(
         line(140, 103, "duration: 1.000 ms  statement: SELECT\n 3"),
     ]
     path = _write(tmp_path, "pg.log", lines)
-    assert assert_cut_anywhere_is_whole(parser, path) == 1
+    # every entry may start a chunk: a statement waiting for its duration is carried to it
+    assert assert_cut_anywhere_is_whole(parser, path) == 4
     assert_tiny_blocks_are_whole(parser, path, range(40, 900, 71))
     assert _parse_cut(parser, _file_lines(path), [], None).records["statement"].to_list() == [
         "SELECT 1",
         'SELECT "x"',
         "SELECT\n 3",
     ]
+
+
+def test_postgres_csvlog_statement_keeps_the_parameters_of_its_own_row(tmp_path: Path) -> None:
+    # csvlog writes a statement's parameters in the detail column of its own row; the duration row that
+    # comes later (log_duration) has none: the record takes the statement's
+    statement = _csv(100, 101, "execute S_1: SELECT * FROM t WHERE id = $1").replace(
+        '"execute S_1: SELECT * FROM t WHERE id = $1",',
+        '"execute S_1: SELECT * FROM t WHERE id = $1","parameters: $1 = \'42\'"',
+    )
+    lines = [statement, _csv(110, 102, "statement: SELECT 2"), _csv(120, 101, "duration: 2.000 ms")]
+    path = _write(tmp_path, "pg.csv", lines)
+    assert assert_cut_anywhere_is_whole(postgres_csv, path) == 2
+    whole = _parse_cut(postgres_csv, _file_lines(path), [], None)
+    assert whole.records["statement"].to_list() == ["SELECT * FROM t WHERE id = $1"]
+    assert dict(whole.records["attributes"][0])["parameters"] == "$1 = '42'"
 
 
 # --- syslog: the year of year-less times rolls over at the change of year -----------------------------------

@@ -23,7 +23,9 @@ PIECES = st.sampled_from(
     [" ", ":", "]", ">", "[", "[4711]", " [4711] ", "app@shop", " user=ü,db=d ", ":10.0.0.1(5432):",
      "LOG", "LOG:", "INFO:x", " DEBUG1", "é", "\t", "[unknown]", "=", ","]
 )  # fmt: skip
-SEVERITIES = st.sampled_from(["LOG", "ERROR", "DETAIL", "DEBUG1", "DEBUG", "STATEMENT", "HINT", "LOGX", "log"])
+SEVERITIES = st.sampled_from(
+    ["LOG", "ERROR", "DETAIL", "DEBUG1", "DEBUG", "STATEMENT", "HINT", "LOGX", "log"]
+)
 BLANKS = st.sampled_from([" ", "  ", "\t", " \t ", ""])
 MESSAGES = st.lists(
     st.sampled_from(
@@ -74,7 +76,8 @@ def _absurd(line: str) -> bool:
 
 
 def test_a_severity_right_after_the_time_is_no_entry_line() -> None:
-    got = postgres.line_fields(pl.DataFrame({"line": ["2026-11-17 14:32:05LOG:  statement: SELECT 1"]}), "line")
+    line = "2026-11-17 14:32:05LOG:  statement: SELECT 1"
+    got = postgres.line_fields(pl.DataFrame({"line": [line]}), "line")
     assert got["sev"].to_list() == [None]
 
 
