@@ -1,16 +1,16 @@
 """Where a PostgreSQL log may be cut into chunks: never between two entries the parser joins into one record.
 
-:func:`parsers.postgres.build` joins a record and the ``DETAIL:  parameters:`` entries of its session that
-follow it, up to :data:`PARAMS_WINDOW` entries away (PostgreSQL writes them together; only other sessions'
-lines come between, through syslog); a record's parameters may still come while fewer entries than that
-follow it. The record goes out with its chunk, so its parameters must be in that chunk.
+:func:`parsers.postgres_records.build` joins a record and the ``DETAIL:  parameters:`` entries of its session
+that follow it, up to :data:`PARAMS_WINDOW` entries away (PostgreSQL writes them together; only other
+sessions' lines come between, through syslog); a record's parameters may still come while fewer entries than
+that follow it. The record goes out with its chunk, so its parameters must be in that chunk.
 
 Entries joined with a *later* one are carried across chunks instead of holding the cut (the later chunk's
 record takes what the earlier chunks left; :mod:`parsers.carry`): a ``statement:``/``execute ...:`` entry
 (``log_statement``) and the ``duration:`` entry that follows it (``log_duration``, or
 ``log_min_duration_statement`` after a statement already logged), which may come much later or never (an
-idle pooled connection), :func:`parsers.postgres._statement_step`; a lock wait (``process N still waiting
-for ...``) and its session's next record, :func:`parsers.postgres._lock_step`.
+idle pooled connection), :func:`parsers.postgres_carry.statement_step`; a lock wait (``process N still waiting
+for ...``) and its session's next record, :func:`parsers.postgres_carry.lock_step`.
 
 The record-start masks of the PostgreSQL parsers leave out the entries inside such a pair, so the reader
 (:func:`pipeline.reader.iter_records`, which shows ``record_start`` the lines held back since the last cut)

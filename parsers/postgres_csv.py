@@ -4,7 +4,7 @@ and query_id) -> ``slow_queries``.
 A record starts at a line that begins with a timestamp (quoted or not); quoted fields (message, query,
 detail) may span lines. The whole chunk goes through polars' CSV reader with every column as text, and the
 ``message`` column gets the same ``duration: ... statement:`` treatment as the stderr parser
-(:func:`parsers.postgres.build`), with ``session_id`` as the session key::
+(:func:`parsers.postgres_records.build`), with ``session_id`` as the session key::
 
     2021-01-04 00:18:04.650 UTC,"postgres","postgres",54,"172.24.0.1:42608",5ff25ea4.36,9,"SELECT",...,
     LOG,00000,"duration: 148.472 ms  statement: select generate_series(1, 1000000);",,,,,,,,,"psql"
@@ -17,7 +17,7 @@ import io
 
 import polars as pl
 
-from parsers import postgres, postgres_chunks
+from parsers import postgres_chunks, postgres_records
 from parsers.base import Kind, ParseContext, ParseResult
 
 name = "postgresql-csv"
@@ -34,9 +34,9 @@ COLUMNS = (
     "error_severity", "sql_state_code", "message", "detail", "hint", "internal_query", "internal_query_pos",
     "context", "query", "query_pos", "location", "application_name", "backend_type", "leader_pid", "query_id",
 )  # fmt: skip
-_START = rf'^"?{postgres.TS_TEXT}'
-_LINE = rf'^"?{postgres.TS_TEXT}[^,]*,"?[^,]*"?,"?[^,]*"?,[0-9]*,'
-_TIME = rf"^({postgres.TS_TEXT})(?: ?([A-Za-z]{{1,5}}|[+-][0-9]{{2}}(?::?[0-9]{{2}})?))?$"
+_START = rf'^"?{postgres_records.TS_TEXT}'
+_LINE = rf'^"?{postgres_records.TS_TEXT}[^,]*,"?[^,]*"?,"?[^,]*"?,[0-9]*,'
+_TIME = rf"^({postgres_records.TS_TEXT})(?: ?([A-Za-z]{{1,5}}|[+-][0-9]{{2}}(?::?[0-9]{{2}})?))?$"
 
 
 def sniff(head: list[str]) -> float:
@@ -137,4 +137,4 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         .when(pl.col("error_severity").is_null() | pl.col("message").is_null())
         .then(pl.lit("csvlog record without error_severity or message (not a csvlog line?)")),
     )
-    return postgres.build(ent, ctx, name, stray)
+    return postgres_records.build(ent, ctx, name, stray)

@@ -3,7 +3,7 @@ operator's JSON lines (``{"logger": "postgres", "record": {<csvlog columns>}}``)
 exports (``{"textPayload": "[pid]: [1-1] db=...,user=... LOG:  duration: ...", "timestamp": "...Z"}``).
 
 One JSON object per line. The ``message`` gets the same ``duration: ... statement:`` treatment as the
-stderr parser (:func:`parsers.postgres.build`), with ``session_id`` as the session key::
+stderr parser (:func:`parsers.postgres_records.build`), with ``session_id`` as the session key::
 
     {"timestamp":"2026-11-17 14:32:05.238 UTC","user":"shop","dbname":"shop","pid":4711,
      "error_severity":"LOG","message":"duration: 190.512 ms  statement: SELECT 1","session_id":"6383b339.257"}
@@ -18,7 +18,7 @@ import json
 
 import polars as pl
 
-from parsers import postgres, postgres_chunks
+from parsers import postgres_chunks, postgres_prefix, postgres_records
 from parsers.base import Kind, ParseContext, ParseResult
 
 name = "postgresql-json"
@@ -47,9 +47,9 @@ _DTYPE = pl.Struct(
         "textPayload": pl.String,
     }
 )
-_TIME = rf"^({postgres.TS_TEXT})(?: ?([A-Za-z]{{1,5}}|Z|[+-][0-9]{{2}}(?::?[0-9]{{2}})?))?$"
+_TIME = rf"^({postgres_records.TS_TEXT})(?: ?([A-Za-z]{{1,5}}|Z|[+-][0-9]{{2}}(?::?[0-9]{{2}})?))?$"
 # Cloud SQL's textPayload: the stderr prefix without the time (`[pid]: [1-1] db=...,user=... LOG:  ...`).
-_PAYLOAD = rf"^(|.*?[ :\]>])({postgres.SEVERITIES}):[ \t]+((?s:.*))$"
+_PAYLOAD = rf"^(|.*?[ :\]>])({postgres_prefix.SEVERITIES}):[ \t]+((?s:.*))$"
 
 
 def sniff(head: list[str]) -> float:
@@ -64,7 +64,7 @@ def sniff(head: list[str]) -> float:
 
 _CHAR = r'(?:[^"\\]|\\.)'  # in a JSON string
 _STRING = rf'"({_CHAR}*)"'
-_PAYLOAD_SEV = rf'"textPayload":[ \t]*"(?:|{_CHAR}*?[ :\]>])({postgres.SEVERITIES}):[ \t]+({_CHAR}*)"'
+_PAYLOAD_SEV = rf'"textPayload":[ \t]*"(?:|{_CHAR}*?[ :\]>])({postgres_prefix.SEVERITIES}):[ \t]+({_CHAR}*)"'
 
 
 def record_start(lines: pl.Series) -> pl.Series:
@@ -144,7 +144,7 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         .struct.rename_fields(["rest", "p_sev", "p_msg"]),
     ).unnest("r", "payload")
     cloud = pl.col("p_sev").is_not_null()
-    df = df.with_columns(**postgres.prefix_fields(pl.col("rest").fill_null("")))
+    df = df.with_columns(**postgres_prefix.prefix_fields(pl.col("rest").fill_null("")))
     df = df.with_columns(
         t=pl.coalesce(pl.col("log_time"), j.field("timestamp"))
         .str.replace(r"^([0-9-]+)T(.*)Z$", "${1} ${2} UTC")
@@ -174,6 +174,6 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     keep = pl.col("reason").is_not_null() | pl.col("sev").is_not_null()
     skipped = df.filter(~keep)
     ev = df.filter(keep).drop("j", "t")
-    result = postgres.build(ev, ctx, name)
+    result = postgres_records.build(ev, ctx, name)
     result.skipped_lines += skipped.height
     return result

@@ -118,7 +118,7 @@ def load(path: Path) -> Config:
 
 
 def _check_prefix(prefix: str, where: str) -> None:
-    from parsers.postgres import prefix_regex
+    from parsers.postgres_prefix import prefix_regex
 
     try:
         _check_regex(prefix_regex(prefix), f"log_line_prefix in {where}")

@@ -17,7 +17,7 @@ import pyarrow as pa
 from parsers import stringviews
 
 BLOCK_BYTES = 16 * 1024 * 1024
-HOLD_BYTES = 64 * 1024 * 1024  # how far apart a PostgreSQL statement and its duration may be
+HOLD_BYTES = 64 * 1024 * 1024  # the most held back for one cut (PostgreSQL: a record, its parameters)
 
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
 

@@ -1,10 +1,10 @@
 """PostgreSQL's line and message cuts read lines as the whole-line regexes they replace.
 
 The parser cuts an entry's first line at its severity token and reads only the short heads with captures
-(:func:`parsers.postgres.line_fields`, the heads in :func:`parsers.postgres._classify`); the regexes that
-capture the whole line (``_LINE``, ``_PREFIX_SEV``, ``_DURATION``, ``_STATEMENT``, ``_PARAMS``) stay the
-definition. These tests build lines from the pieces that decide a cut (times, zones, prefixes with the
-delimiters before a severity, severity words in odd places, blanks, non-ASCII text) and compare.
+(:func:`parsers.postgres_prefix.line_fields`, the heads in :func:`parsers.postgres_records._classify`); the
+regexes that capture the whole line (``_LINE``, ``_PREFIX_SEV``, ``_DURATION``, ``_STATEMENT``, ``_PARAMS``)
+stay the definition. These tests build lines from the pieces that decide a cut (times, zones, prefixes with
+the delimiters before a severity, severity words in odd places, blanks, non-ASCII text) and compare.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers import postgres
+from parsers import postgres, postgres_prefix, postgres_records
 
 TIMES = st.sampled_from(
     ["2026-11-17 14:32:05", "2026-11-17 14:32:05.123", "2026-11-17T14:32:05,5", "< 2026-11-17 14:32:05.1"]
@@ -63,21 +63,22 @@ def test_line_fields_read_what_the_line_regexes_read(lines: list[str]) -> None:
     # followed by ':' and a severity ("UTC:LOG:  "), where the regex takes the zone and looks for a later
     # severity
     lines = [line for line in lines if not _absurd(line)]
-    got = postgres.line_fields(pl.DataFrame({"line": pl.Series(lines, dtype=pl.String)}), "line")
-    want = _by_regex(lines, postgres._LINE, _LINE_COLUMNS)
+    got = postgres_prefix.line_fields(pl.DataFrame({"line": pl.Series(lines, dtype=pl.String)}), "line")
+    want = _by_regex(lines, postgres_prefix._LINE, _LINE_COLUMNS)
     assert got.select(_LINE_COLUMNS).to_dicts() == want
     any_cut = _by_regex(lines, postgres._PREFIX_SEV, ["pre", "any_sev", "any_msg"])
     assert got.select("pre", "any_sev", "any_msg").to_dicts() == any_cut
 
 
 def _absurd(line: str) -> bool:
-    lead = rf"^{postgres._LEAD_TS}(?: ?(?:{postgres._ZONE}):[^ \t]?)?(?:{postgres.SEVERITIES}):"
+    zone, severities = postgres_records._ZONE, postgres_prefix.SEVERITIES
+    lead = rf"^{postgres_prefix._LEAD_TS}(?: ?(?:{zone}):[^ \t]?)?(?:{severities}):"
     return bool(pl.Series([line]).str.contains(lead).item())
 
 
 def test_a_severity_right_after_the_time_is_no_entry_line() -> None:
     line = "2026-11-17 14:32:05LOG:  statement: SELECT 1"
-    got = postgres.line_fields(pl.DataFrame({"line": [line]}), "line")
+    got = postgres_prefix.line_fields(pl.DataFrame({"line": [line]}), "line")
     assert got["sev"].to_list() == [None]
 
 
@@ -85,7 +86,7 @@ def test_a_zone_followed_by_a_colon_and_a_severity_is_cut_at_that_severity() -> 
     # log_line_prefix = '%t:' — the regex took "UTC" for the zone and its ":L" for the character after it,
     # then found the severity in the SQL; the cut is at the first severity token
     line = "2026-11-17 14:32:05 UTC:LOG:  statement: SELECT 'x LOG:  y'"
-    got = postgres.line_fields(pl.DataFrame({"line": [line]}), "line").row(0, named=True)
+    got = postgres_prefix.line_fields(pl.DataFrame({"line": [line]}), "line").row(0, named=True)
     assert (got["ts_text"], got["zone"], got["sev"]) == ("2026-11-17 14:32:05", None, "LOG")
     assert got["msg1"] == "statement: SELECT 'x LOG:  y'"
 
@@ -115,11 +116,11 @@ def messages(draw: st.DrawFn) -> str:
 @given(st.lists(messages(), min_size=1, max_size=30))
 def test_message_heads_read_what_the_message_regexes_read(msgs: list[str]) -> None:
     frame = pl.DataFrame({"msg": msgs, "detail": msgs, "sev": ["LOG"] * len(msgs)})
-    got = postgres._classify(frame)
-    duration = _by_regex(msgs, postgres._DURATION, ["dur", "d_step", "d_name", "d_text"])
-    statement = _by_regex(msgs, postgres._STATEMENT, ["s_step", "s_name", "s_text"])
+    got = postgres_records._classify(frame)
+    duration = _by_regex(msgs, postgres_records._DURATION, ["dur", "d_step", "d_name", "d_text"])
+    statement = _by_regex(msgs, postgres_records._STATEMENT, ["s_step", "s_name", "s_text"])
     assert got.select("dur", "d_step", "d_name", "d_text").to_dicts() == duration
     assert got.select("s_step", "s_name", "s_text").to_dicts() == statement
-    params = pl.Series(msgs).str.extract(postgres._PARAMS, 1).to_list()
+    params = pl.Series(msgs).str.extract(postgres_records._PARAMS, 1).to_list()
     assert got["p_text"].to_list() == params
     assert got["params_same"].to_list() == params
