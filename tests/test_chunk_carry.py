@@ -163,7 +163,7 @@ def test_mysql_carry_keeps_the_zone_assumed_count() -> None:
     assert whole.counts[3] == 2  # both entries' times are zone-less (old format): the zone was assumed
 
 
-# --- PostgreSQL: entries joined into one record stay in one chunk -------------------------------------------
+# --- PostgreSQL: entries joined into one record stay in one chunk, or are carried to the later one ----------
 
 P = "2026-11-17 14:32:05.{} UTC [{}] app@shop "
 STDERR = [
