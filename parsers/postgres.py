@@ -48,6 +48,7 @@ from parsers.base import Kind, ParseContext, ParseResult
 from parsers.postgres_prefix import (
     _LINE,
     _START,
+    PID,
     SEVERITIES,
     line_fields,
     prefix_fields,
@@ -85,9 +86,13 @@ _LOGPLEX = (
 _PREFIX_SEV = rf"^(|.*?[ :\]>])({SEVERITIES}):[ \t]+((?s:.*))$"
 
 
-def _any_syslog(lines: pl.Series) -> bool:
-    """Whether any line is a syslog or logplex line (a search without captures: most logs have none)."""
-    return bool(lines.str.contains(_SYSLOG).any() or lines.str.contains(_LOGPLEX).any())
+def _syslog_tags(lines: pl.Series) -> pl.DataFrame | None:
+    """:func:`_syslog_lines` of a chunk with syslog or logplex lines (of PostgreSQL or another program), else
+    None; a search without captures decides first (most logs have none)."""
+    if not (lines.str.contains(_SYSLOG).any() or lines.str.contains(_LOGPLEX).any()):
+        return None
+    tags = _syslog_lines(lines)
+    return tags if tags["pg"].any() or tags["other"].any() else None
 
 
 def _syslog_lines(lines: pl.Series) -> pl.DataFrame:
@@ -154,17 +159,14 @@ def record_start(lines: pl.Series) -> pl.Series:
     of a syslog/logplex message or another program's syslog line, but never inside a message whose
     continuations are still to come, nor between entries the parser joins (:mod:`parsers.postgres_chunks`)."""
     stderr = lines.str.contains(_START).fill_null(False)
-    syslog = _any_syslog(lines)
-    if syslog:
-        tags = _syslog_lines(lines)
-        syslog = bool(tags["pg"].any() or tags["other"].any())
+    tags = _syslog_tags(lines)
     starts = stderr
-    if syslog:
+    if tags is not None:
         first = (tags["pg"] & (tags["part"].fill_null(1) == 1)) | tags["other"]
         starts = ((stderr & ~tags["pg"]) | first) & ~_uncuttable(tags)
     if not lines.str.contains(postgres_chunks.MAY_PAIR).any():
         return starts  # no entry the parser would join with another (every line is cheap to look at)
-    if syslog:
+    if tags is not None:
         at_start = tags.filter(starts).select(
             pl.when(pl.col("pg")).then(pl.col("text")).alias("text"), session="pid"
         )
@@ -175,7 +177,7 @@ def record_start(lines: pl.Series) -> pl.Series:
     kinds = entry.select(postgres_chunks.kind(pl.col("sev"), pl.col("msg"))).to_series()
     if "session" not in entry.columns:
         # the parser's session: the pid in brackets, else none (all entries without one are one session)
-        entry = entry.with_columns(session=pl.col("prefix").str.extract(r"\[([0-9]+)[\]-]", 1))
+        entry = entry.with_columns(session=pl.col("prefix").str.extract(PID, 1))
     bound = entry.select(postgres_chunks.takes_parameters(pl.col("msg"))).to_series()
     return postgres_chunks.cuts(starts, entry["session"], kinds, bound)
 
@@ -183,11 +185,8 @@ def record_start(lines: pl.Series) -> pl.Series:
 def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     """Parse whole entries (see the module docstring): syslog/logplex when the chunk has such lines."""
     lines = lines.cast(pl.String).str.strip_suffix("\r")
-    if _any_syslog(lines):
-        tags = _syslog_lines(lines)
-        if tags["pg"].any() or tags["other"].any():  # (a chunk may hold only other programs' lines)
-            return _parse_syslog(lines, tags, ctx)
-    return _parse_stderr(lines, ctx)
+    tags = _syslog_tags(lines)  # (a chunk may hold only other programs' syslog lines)
+    return _parse_stderr(lines, ctx) if tags is None else _parse_syslog(lines, tags, ctx)
 
 
 def _syslog_time(tags: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
@@ -271,9 +270,7 @@ def _parse_syslog(lines: pl.Series, tags: pl.DataFrame, ctx: ParseContext) -> Pa
         zone=pl.when(in_prefix).then(pl.col("zone")).otherwise(pl.col("sys_zone")),
         year_assumed=~in_prefix & pl.col("year_guess"),
         bsd_time=~in_prefix & pl.col("mon_ts").is_not_null(),
-        rest=pl.when(in_prefix)
-        .then(pl.concat_str(pl.col("after_zone").fill_null(""), pl.col("rest")))
-        .otherwise(pl.col("rest2")),
+        rest=pl.when(in_prefix).then(pl.col("after_time")).otherwise(pl.col("rest2")),
         sev=pl.coalesce("sev", "sev2"),
         msg1=pl.coalesce("msg1", "msg2"),
         syslog_pid=pl.col("pid"),
@@ -358,8 +355,9 @@ def _parse_stderr(lines: pl.Series, ctx: ParseContext) -> ParseResult:
     if prefix is not None:
         ent = split_with_prefix(ent, prefix)
     else:
-        ent = line_fields(ent, "first").drop("pre", "any_sev", "any_msg")
-        ent = ent.with_columns(rest=pl.concat_str(pl.col("after_zone").fill_null(""), pl.col("rest")))
+        ent = (
+            line_fields(ent, "first").drop("pre", "any_sev", "any_msg", "rest").rename({"after_time": "rest"})
+        )
         ent = base.by_value(ent, "rest", _prefix_columns)
     ent = ent.with_columns(
         msg=pl.when(pl.col("cont").str.len_chars() > 0)

@@ -10,7 +10,7 @@ and the later chunk's record takes them, as if both had been in one chunk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple, cast
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -93,19 +93,6 @@ def _set_lock_waits(table: pa.Table, fills: list[tuple[int, float]], keys: list[
     return table.set_column(i, table.schema.field(i), pa.concat_arrays(pieces))
 
 
-class _Statement(NamedTuple):
-    """A statement waiting for its duration in a later chunk: what its record takes from it."""
-
-    line: int  # 1-based line in the file
-    n_lines: int  # its lines and those of its parameters entries
-    step: str | None
-    name: str | None
-    text: str | None
-    params: str  # its parameters entries' texts, joined
-    n_params: int
-    params_same: str | None  # parameters of its own entry (csvlog/jsonlog detail)
-
-
 def statement_step(
     ev: pl.DataFrame, rec: pl.DataFrame, first_line: int, rebuild: Callable[[pl.DataFrame], pa.Table]
 ) -> carry.Step:
@@ -113,75 +100,52 @@ def statement_step(
     ``log_duration`` or ``log_min_duration_statement`` its ``duration: N ms`` later, other sessions' lines
     between, maybe much later: the reader may cut between them).
 
-    The value carried is, per session, its last statement when nothing of the session followed it in the
-    chunks so far (no duration, statement or record). A chunk whose first entry of that session is a
-    duration alone gives the statement to that record, which is rebuilt as if both had been in one chunk
-    (text, step, name, parameters, first line; the statement's lines count as the record's); any other
-    statement or record of the session drops it (a statement never timed is skipped lines).
+    The value carried is a frame of, per session, its last statement when nothing of the session followed it
+    in the chunks so far (no duration, statement or record), with its parameters entries. A chunk whose first
+    entry of that session is a duration alone gives the statement to that record, which is rebuilt as if
+    both had been in one chunk (text, step, name, parameters, first line; the statement's lines count as the
+    record's); any other statement or record of the session drops it (a statement never timed is skipped
+    lines).
     """
     k = pl.col("k")
     ours = ev.filter(k.is_in(["F", "D", "S"])).sort("entry")
     sessions = ours.unique("session", keep="first", maintain_order=True)
-    last = ours.unique("session", keep="last", maintain_order=True)
-    trailing = last.filter(k == "S").select(
-        "session", "entry", "line_no", "n_lines", "s_step", "s_name", "s_text", "params_same"
-    )
+    trailing = ours.unique("session", keep="last", maintain_order=True).filter(k == "S")
     params = (
         ev.filter(k == "P")
-        .join(trailing.select("session", s_entry="entry"), on="session", how="inner")
+        .join(trailing.select("session", s_entry="entry"), on="session", nulls_equal=True)
         .filter(
             (pl.col("entry") > pl.col("s_entry"))
             & (pl.col("entry") - pl.col("s_entry") <= postgres_chunks.PARAMS_WINDOW)
         )
-        .group_by("session", maintain_order=True)
-        .agg(
-            pl.col("n_lines").sum().alias("p_lines"),
-            pl.col("p_text").str.join("; ").alias("p_joined"),
-            pl.len().alias("p_count"),
-        )
+        .group_by("session")
+        .agg(pl.col("n_lines").sum().alias("p_lines"), pl.col("p_text").sort_by("entry").alias("p_list"))
     )
-    waiting = {
-        session: _Statement(
-            first_line + int(line_no),
-            int(n) + int(p_lines or 0),
-            step,
-            sname,
-            text,
-            p_joined or "",
-            int(p_count or 0),
-            same,
-        )
-        for session, line_no, n, step, sname, text, same, p_lines, p_joined, p_count in trailing.join(
-            params, on="session", how="left"
-        )
-        .select(
-            "session",
-            "line_no",
-            "n_lines",
-            "s_step",
-            "s_name",
-            "s_text",
-            "params_same",
-            "p_lines",
-            "p_joined",
-            "p_count",
-        )
-        .iter_rows()
-    }
+    waiting = trailing.join(params, on="session", how="left", nulls_equal=True).select(
+        "session",
+        line=pl.col("line_no").cast(pl.Int64) + first_line,
+        moved=pl.col("n_lines") + pl.col("p_lines").fill_null(0),
+        c_step="s_step",
+        c_name="s_name",
+        c_text="s_text",
+        c_params=pl.col("p_list").fill_null([]),
+        c_params_same="params_same",
+    )
     # the records that may take a statement from before: a session's first entry, a duration alone
-    open_ = sessions.filter((k == "D") & pl.col("stmt_from").is_null()).select("session", "entry")
+    opened = sessions.filter((k == "D") & pl.col("stmt_from").is_null()).select("entry")
     ok = pl.col("reason").is_null()
-    candidates = rec.with_columns(row=pl.when(ok).then(ok.cum_sum() - 1)).join(open_, on="entry", how="inner")
+    candidates = rec.with_columns(row=pl.when(ok).then(ok.cum_sum() - 1)).join(opened, on="entry")
+    ours_sessions = sessions.select("session")
 
     def step(result: ParseResult, before: object) -> object:
-        state = dict(cast(dict[object, _Statement], before)) if before else {}
-        if state:
-            seen = set(sessions["session"].to_list())
-            given = {s: state.pop(s) for s in [s for s in state if s in seen]}
-            if given:
-                _give_statements(result, candidates, given, first_line, rebuild)
-        state.update(waiting)
-        return state
+        if before is None:
+            return waiting
+        state = cast(pl.DataFrame, before)
+        given = state.join(ours_sessions, on="session", how="semi", nulls_equal=True)
+        if given.height:
+            _give_statements(result, candidates, given, first_line, rebuild)
+        kept = state.join(ours_sessions, on="session", how="anti", nulls_equal=True)
+        return pl.concat([kept, waiting])
 
     return step
 
@@ -189,39 +153,28 @@ def statement_step(
 def _give_statements(
     result: ParseResult,
     candidates: pl.DataFrame,
-    given: dict[object, _Statement],
+    given: pl.DataFrame,
     first_line: int,
     rebuild: Callable[[pl.DataFrame], pa.Table],
 ) -> None:
-    """Rebuild the rows of the records of ``candidates`` whose session has a statement in ``given``."""
-    rows = candidates.filter(pl.col("session").is_in(list(given)))
-    if rows.is_empty():
-        return
-    stmts = [given[s] for s in rows["session"].to_list()]
-    own_count = rows["n_params"].fill_null(0).to_list()
-    joined = [
-        "; ".join(p for p, n in ((st.params, st.n_params), (own or "", c)) if n)
-        for st, own, c in zip(stmts, rows["params_p"].to_list(), own_count, strict=True)
-    ]
-    patched = rows.with_columns(
-        step=pl.Series([st.step for st in stmts], dtype=pl.String),
-        stmt_name=pl.Series([st.name for st in stmts], dtype=pl.String),
-        statement=pl.Series([st.text for st in stmts], dtype=pl.String),
-        params_p=pl.Series(joined, dtype=pl.String),
-        p_params_same=pl.Series([st.params_same for st in stmts], dtype=pl.String),
-        line_no=pl.Series([st.line - first_line for st in stmts], dtype=pl.Int64),
+    """Rebuild the rows of the records of ``candidates`` whose session has a statement in ``given`` (a frame
+    of :func:`statement_step`'s value); move the statements' lines to the records' (or rejects') lines."""
+    rows = candidates.join(given, on="session", nulls_equal=True).with_columns(
+        step="c_step",
+        stmt_name="c_name",
+        statement="c_text",
+        params_list=pl.concat_list("c_params", "params_list"),
+        p_params_same="c_params_same",
+        line_no=pl.col("line") - first_line,
     )
-    moved = sum(st.n_lines for st in stmts)
-    good = patched.filter(pl.col("reason").is_null())
+    good = rows.filter(pl.col("reason").is_null())
     if good.height:
         table = result.records
-        fresh = rebuild(good.drop("row")).cast(table.schema)
+        fresh = rebuild(good.drop("row", *given.columns[1:])).cast(table.schema)
         order = np.arange(table.num_rows)
         order[good["row"].to_numpy()] = table.num_rows + np.arange(good.height)
         result.records = pa.concat_tables([table, fresh]).take(order)
-    bad_lines = sum(
-        st.n_lines for st, ok in zip(stmts, patched["reason"].is_null().to_list(), strict=True) if not ok
-    )
-    result.record_lines += moved - bad_lines
-    result.reject_lines += bad_lines
+    moved, bad = int(rows["moved"].sum()), int(rows.filter(pl.col("reason").is_not_null())["moved"].sum())
+    result.record_lines += moved - bad
+    result.reject_lines += bad
     result.skipped_lines -= moved

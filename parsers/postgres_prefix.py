@@ -55,17 +55,21 @@ def split_severity(df: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def _zone_part(df: pl.DataFrame) -> pl.DataFrame:
-    """``between`` (the prefix after its time) -> ``zone``, ``after_zone`` and ``rest`` of :data:`_LINE`."""
+    """``between`` (the prefix after its time) -> ``zone``, ``after_zone`` and ``rest`` of :data:`_LINE`, and
+    ``after_time``: the prefix after its time and zone (``after_zone`` + ``rest``), what the prefix fields
+    are read from."""
     zone = pl.col("between").str.extract_groups(_ZONE_PART)
     df = df.with_columns(z=zone.struct.rename_fields(["zone_head", "zone", "after_zone"])).unnest("z")
     rest = pl.col("between").str.slice(pl.col("zone_head").str.len_chars().fill_null(0))
-    return df.with_columns(rest=rest).drop("zone_head")
+    df = df.with_columns(rest=rest).drop("zone_head")
+    return df.with_columns(after_time=pl.concat_str(pl.col("after_zone").fill_null(""), pl.col("rest")))
 
 
 def line_fields(df: pl.DataFrame, column: str) -> pl.DataFrame:
     """:data:`_LINE`'s groups of ``column`` (``ts_text``, ``zone``, ``after_zone``, ``rest``, ``sev``,
-    ``msg1``; all null where it does not match), and ``pre``, ``any_sev``, ``any_msg``: the cut at the
-    first severity token whether or not a time leads (:func:`split_severity`)."""
+    ``msg1``; all null where it does not match) with ``after_time`` (:func:`_zone_part`), and ``pre``,
+    ``any_sev``, ``any_msg``: the cut at the first severity token whether or not a time leads
+    (:func:`split_severity`)."""
     df = split_severity(df, column).rename({"sev": "any_sev", "msg1": "any_msg"})
     df = df.with_columns(lts=pl.col("pre").str.extract(_LEAD_TS, 1))
     df = df.with_columns(
@@ -94,11 +98,14 @@ def _clean_value(expr: pl.Expr) -> pl.Expr:
     return pl.when((v != "") & (v != "[unknown]")).then(v)
 
 
+PID = r"\[([0-9]+)[\]-]"  # %p in brackets: the session of an entry (also for the reader's cuts)
+
+
 def prefix_fields(rest: pl.Expr) -> dict[str, pl.Expr]:
     """``log_line_prefix`` remainder (after the time) -> pid, db_user, db, app, client_host."""
     at = rest.str.extract_groups(_USER_AT_DB)
     return {
-        "pid": rest.str.extract(r"\[([0-9]+)[\]-]", 1),
+        "pid": rest.str.extract(PID, 1),
         "db_user": _clean_value(pl.coalesce(rest.str.extract(_USER, 1), at.struct.field("1"))),
         "db": _clean_value(pl.coalesce(rest.str.extract(_DB, 1), at.struct.field("2"))),
         "app": _clean_value(rest.str.extract(_APP, 1)),

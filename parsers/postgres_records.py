@@ -239,8 +239,7 @@ def build(
     agg = member.group_by("rec").agg(
         pl.col("n_lines").sum().alias("n_all"),
         pl.col("line_no").min().alias("first_line"),
-        pl.col("p_text").drop_nulls().str.join("; ").alias("params_p"),
-        pl.col("p_text").is_not_null().sum().alias("n_params"),
+        pl.col("p_text").drop_nulls().alias("params_list"),
     )
     rec = (
         head.join(stmt_src, on="stmt_from", how="left")
@@ -313,12 +312,11 @@ def _attribute_pairs() -> list[tuple[str, pl.Expr]]:
 
 
 def table(good: pl.DataFrame, ctx: ParseContext, fmt: str) -> pa.Table:
-    """The records' table from their frame (a row per record: ``statement``, ``params_p``/``n_params``
-    (the parameters entries), ``params_same``/``p_params_same`` (parameters of the record's or its
+    """The records' table from their frame (a row per record: ``statement``, ``params_list`` (the texts of
+    its parameters entries), ``params_same``/``p_params_same`` (parameters of the record's or its
     statement's own entry), ``step``, ``lock_wait``, the prefix columns, ...)."""
-    params = pl.coalesce(
-        pl.when(pl.col("params_p") != "").then(pl.col("params_p")), "params_same", "p_params_same"
-    )
+    joined = pl.col("params_list").list.join("; ")
+    params = pl.coalesce(pl.when(joined != "").then(joined), "params_same", "p_params_same")
     good = good.with_columns(statement=pl.col("statement").str.strip_chars_end(" \t\r\n"), params=params)
     out = sqltext.statement_columns(good, "postgresql")
     out = out.with_columns(
@@ -326,10 +324,10 @@ def table(good: pl.DataFrame, ctx: ParseContext, fmt: str) -> pa.Table:
         server=pl.lit(None, dtype=pl.String),
         lock_ms=pl.col("lock_wait"),
     )
-    table = base.finish(out, ctx, fmt, schema.SLOW_QUERIES)
+    records = base.finish(out, ctx, fmt, schema.SLOW_QUERIES)
     field = schema.SLOW_QUERIES.field("attributes")
     bags = base.kv_map(out, _attribute_pairs())
-    return table.set_column(table.schema.get_field_index("attributes"), field, bags)
+    return records.set_column(records.schema.get_field_index("attributes"), field, bags)
 
 
 def _nonempty(expr: pl.Expr) -> pl.Expr:
