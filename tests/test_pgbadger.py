@@ -36,6 +36,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from parsers.base import ParseContext
@@ -139,8 +140,13 @@ def _files() -> list[str]:
 
 
 def _pgbadger(rel: str, workdir: Path) -> dict[str, Any]:
+    return _pgbadger_report(CORPORA / rel, *OPTIONS[rel], workdir)
+
+
+def _pgbadger_report(
+    path: Path, fmt: str, prefix: str | None, workdir: Path, extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
     out = workdir / "out.json"
-    fmt, prefix = OPTIONS[rel]
     run = subprocess.run(
         [
             *("pgbadger", "--quiet", "--no-process-info", "-j", "1"),
@@ -148,7 +154,8 @@ def _pgbadger(rel: str, workdir: Path) -> dict[str, Any]:
             *("--pid-dir", str(workdir), "--tempdir", str(workdir)),  # runs at once must not share them
             *("-x", "json", "-o", str(out)),
             *("-f", fmt, *(("--prefix", prefix) if prefix is not None else ())),
-            str(CORPORA / rel),
+            *extra,
+            str(path),
         ],
         cwd=workdir,
         env={**os.environ, "TZ": "UTC"},
@@ -175,7 +182,10 @@ def _pgbadger_figures(report: dict[str, Any]) -> Figures:
 
 
 def _our_figures(rel: str) -> Figures:
-    path = CORPORA / rel
+    return _figures_of(CORPORA / rel)
+
+
+def _figures_of(path: Path) -> Figures:
     fmt = detect(path).format
     assert fmt is not None and fmt.startswith("postgresql"), fmt
     classes: Counter[str | None] = Counter()
@@ -237,3 +247,36 @@ def test_the_tables_name_corpus_files(corpora: Path) -> None:
     assert set(DELIBERATE) <= set(OPTIONS)
     figures = {f.name for f in fields(Figures)}
     assert all(differ and set(differ) <= figures for differ, _ in DELIBERATE.values())
+
+
+# the generated day's log_line_prefix (pipeline.generate.engine.calls)
+GENERATED_PREFIX = "%m [%p] user=%u,db=%d,app=%a,client=%h "
+TOP = 50  # slowest statements compared one by one
+
+
+@pytest.mark.skipif(shutil.which("pgbadger") is None, reason="pgbadger not installed")
+def test_a_generated_day_agrees_with_pgbadger(tmp_path: Path) -> None:
+    """The PostgreSQL log of a generated day (what ``bench/parsers.py --input scenario`` repeats to 200 MB:
+    extended-protocol executes with parameters, sqlcommenter comments, lock waits, several databases and
+    users) agrees with pgBadger in every figure, and its slowest statements agree one by one: duration,
+    log time (to the second, as pgBadger keeps it), database, user and client."""
+    from pipeline.generate.engine import ScenarioParams, generate_scenario
+
+    generate_scenario(tmp_path / "day", ScenarioParams(seed=4, traces=5000))
+    (log,) = sorted((tmp_path / "day").glob("postgresql/*.log"))
+    report = _pgbadger_report(log, "stderr", GENERATED_PREFIX, tmp_path, ("--top", str(TOP)))
+    ours = _figures_of(log)
+    assert ours == _pgbadger_figures(report)
+    assert ours.statements > 2 * TOP  # the top is a part of the statements, not all of them
+
+    theirs = [(float(q[0]), q[1], q[3], q[4], q[5]) for db in report["top_slowest"].values() for q in db]
+    records = pa.concat_tables(
+        r.records
+        for _, r in parse_chunks(log, resolve_format("postgresql"), lambda f: ParseContext(log.name, f), 1)
+    ).sort_by([("duration_ms", "descending")])
+    mine = [
+        (r["duration_ms"], r["end_ts"].strftime("%Y-%m-%d %H:%M:%S"), r["db"], r["db_user"], r["client_host"])
+        for r in records.slice(0, TOP).to_pylist()
+    ]
+    assert len(theirs) == TOP and records.column("duration_ms")[TOP - 1] != records.column("duration_ms")[TOP]
+    assert sorted(mine, reverse=True) == sorted(theirs, reverse=True)
