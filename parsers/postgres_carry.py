@@ -165,6 +165,7 @@ def _give_statements(
         statement="c_text",
         params_list=pl.concat_list("c_params", "params_list"),
         p_params_same="c_params_same",
+        own=pl.col("line_no").cast(pl.Int64) + first_line,
         line_no=pl.col("line") - first_line,
     )
     good = rows.filter(pl.col("reason").is_null())
@@ -174,7 +175,22 @@ def _give_statements(
         order = np.arange(table.num_rows)
         order[good["row"].to_numpy()] = table.num_rows + np.arange(good.height)
         result.records = pa.concat_tables([table, fresh]).take(order)
-    moved, bad = int(rows["moved"].sum()), int(rows.filter(pl.col("reason").is_not_null())["moved"].sum())
+    rejected = rows.filter(pl.col("reason").is_not_null())
+    if rejected.height:  # a rejected record's row names its first line: now its statement's
+        result.rejects = _renumber(result.rejects, rejected["own"].to_numpy(), rejected["line"].to_numpy())
+    moved, bad = int(rows["moved"].sum()), int(rejected["moved"].sum())
     result.record_lines += moved - bad
     result.reject_lines += bad
     result.skipped_lines -= moved
+
+
+def _renumber(rejects: pa.Table, old: np.ndarray, new: np.ndarray) -> pa.Table:
+    """``rejects`` with its rows at ``source_line`` ``old[i]`` moved to line ``new[i]``, in line order."""
+    lines = rejects.column("source_line").to_numpy().copy()
+    order = np.argsort(old)
+    at = np.searchsorted(old[order], lines).clip(0, len(old) - 1)
+    hit = old[order][at] == lines
+    lines[hit] = new[order][at[hit]]
+    i = rejects.schema.get_field_index("source_line")
+    moved = rejects.set_column(i, rejects.schema.field(i), pa.array(lines, pa.int64()))
+    return moved.take(np.argsort(lines, kind="stable"))

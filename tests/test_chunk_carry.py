@@ -240,6 +240,31 @@ def test_postgres_statement_of_an_idle_session_reaches_its_late_duration(tmp_pat
     assert whole.counts[:3] == (5, 0, len(lines) - 5)
 
 
+def test_postgres_duration_with_an_unreadable_time_is_rejected_at_its_statement_however_cut(
+    tmp_path: Path,
+) -> None:
+    # the duration's log time is unreadable (14:32:99): its record is rejected, and the reject row names the
+    # record's first line (the statement's), as when both are in one chunk, also when the statement came
+    # in an earlier chunk (its lines then move to the rejects with it)
+    timed = [
+        P.format(110 + i, 400 + i % 3) + f"LOG:  duration: 1.000 ms  statement: SELECT {i}" for i in range(8)
+    ]
+    lines = [
+        P.format(100, 301) + "LOG:  statement: UPDATE stock SET n = 1",
+        *timed,
+        "2026-11-17 14:32:99.000 UTC [301] app@shop LOG:  duration: 5.000 ms",
+        P.format(300, 302) + "LOG:  duration: 2.000 ms  statement: SELECT 'after'",
+    ]
+    path = _write(tmp_path, "pg.log", lines)
+    assert assert_cut_anywhere_is_whole(postgres, path) == len(lines) - 1
+    assert_tiny_blocks_are_whole(postgres, path, range(150, 1500, 97))
+    whole = _parse_cut(postgres, _file_lines(path), [], None)
+    assert whole.rejects.select("source_line", "reason").rows() == [
+        (1, "unreadable log time '2026-11-17 14:32:99.000 UTC'")
+    ]
+    assert whole.counts[:3] == (9, 2, 0)
+
+
 def test_postgres_parameters_too_far_from_their_record_are_not_its(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
