@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2  # chunks parsed at a time (tracejoin ingest uses every core; this machine has 2)
@@ -88,12 +89,12 @@ def build_input(fmt: str, mb: int, source: str = "sample") -> Path:
     return target
 
 
-def _repeated(fmt: str, path: Path, repeat: int, workers: int) -> dict[str, float]:
+def _repeated(fmt: str, path: Path, repeat: int, workers: int) -> dict[str, Any]:
     """``repeat`` runs of :func:`run_one`, each in a fresh process: the run of median speed, with the best
     and worst speed and every run's. On a shared machine a run's wall time swings with the neighbours' load
     (±20% and more here): one run says little, the median of several more, the best what the code does when
     the machine is quiet."""
-    runs = []
+    runs: list[dict[str, Any]] = []
     for _ in range(max(1, repeat)):
         cmd = [sys.executable, __file__, "--one", fmt, str(path), "--workers", str(workers)]
         proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -101,7 +102,7 @@ def _repeated(fmt: str, path: Path, repeat: int, workers: int) -> dict[str, floa
     runs.sort(key=lambda r: r["mb_per_s"])
     result = dict(runs[(len(runs) - 1) // 2])  # the lower median of an even count
     speeds = [r["mb_per_s"] for r in runs]
-    result.update(mb_per_s_best=speeds[-1], mb_per_s_worst=speeds[0], runs_mb_per_s=speeds)  # type: ignore[arg-type]
+    result.update(mb_per_s_best=speeds[-1], mb_per_s_worst=speeds[0], runs_mb_per_s=speeds)
     return result
 
 
@@ -162,21 +163,25 @@ def pt_query_digest(path: Path) -> float | None:
     return time.perf_counter() - start
 
 
-# the generated day's PostgreSQL log (``pipeline.generate.engine.calls``)
-SCENARIO_PG_PREFIX = "%m [%p] user=%u,db=%d,app=%a,client=%h "
-
-
 def pgbadger(path: Path) -> float | None:
-    """pgBadger's time for its JSON report of the file, on one core as pt-query-digest (``-j 1``)."""
+    """pgBadger's time for its JSON report of the file (the generated day's PostgreSQL log, with its
+    ``log_line_prefix``), on one core as pt-query-digest (``-j 1``)."""
     exe = shutil.which("pgbadger")
     if exe is None:
         return None
+    sys.path.insert(0, str(ROOT))
+    from pipeline.generate.engine.calls import PG_LOG_LINE_PREFIX
+
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [exe, "--quiet", "--no-process-info", "-j", "1", "-f", "stderr", "--prefix", SCENARIO_PG_PREFIX]
+        cmd = [exe, "--quiet", "--no-process-info", "-j", "1", "-f", "stderr", "--prefix", PG_LOG_LINE_PREFIX]
         cmd += ["--pid-dir", tmp, "--tempdir", tmp, "-x", "json", "-o", f"{tmp}/out.json", str(path)]
         start = time.perf_counter()
         subprocess.run(cmd, check=True, cwd=tmp, stdout=subprocess.DEVNULL)
         return time.perf_counter() - start
+
+
+# the tools timed on the same file: format -> (tool, its time)
+REFERENCES = {"mysql-slow": ("pt-query-digest", pt_query_digest), "postgresql": ("pgbadger", pgbadger)}
 
 
 def main() -> None:
@@ -201,10 +206,9 @@ def main() -> None:
     for fmt in formats:
         path = build_input(fmt, args.mb, args.input)
         results[fmt] = _repeated(fmt, path, args.repeat, args.workers)
-        reference = {"mysql-slow": ("pt-query-digest", pt_query_digest), "postgresql": ("pgbadger", pgbadger)}
         extra = ""
-        if fmt in reference:
-            tool, timed = reference[fmt]
+        if fmt in REFERENCES:
+            tool, timed = REFERENCES[fmt]
             seconds = timed(path)
             if seconds is not None:
                 key = tool.replace("-", "_")

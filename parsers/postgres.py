@@ -46,10 +46,10 @@ import pyarrow as pa
 from parsers import base, carry, postgres_chunks
 from parsers.base import Kind, ParseContext, ParseResult
 from parsers.postgres_prefix import (
-    _LINE,
-    _START,
+    LINE,
     PID,
     SEVERITIES,
+    START,
     line_fields,
     prefix_fields,
     split_severity,
@@ -144,7 +144,7 @@ def sniff(head: list[str]) -> float:
     tags = _syslog_lines(lines)
     text = tags.select(pl.when(pl.col("pg")).then(pl.col("text")).otherwise(pl.lit(None))).to_series()
     via_syslog = text.str.contains(_PREFIX_SEV) | (tags["pg"] & tags["part"].gt(1))
-    parsed = lines.str.contains(_LINE) | via_syslog.fill_null(False)
+    parsed = lines.str.contains(LINE) | via_syslog.fill_null(False)
     n = int(parsed.sum())
     if not n:
         return 0.0
@@ -158,7 +158,7 @@ def record_start(lines: pl.Series) -> pl.Series:
     """Mask of lines that begin an entry: a timestamp (stderr; continuation lines do not), the ``[N-1]`` line
     of a syslog/logplex message or another program's syslog line, but never inside a message whose
     continuations are still to come, nor between entries the parser joins (:mod:`parsers.postgres_chunks`)."""
-    stderr = lines.str.contains(_START).fill_null(False)
+    stderr = lines.str.contains(START).fill_null(False)
     tags = _syslog_tags(lines)
     starts = stderr
     if tags is not None:
@@ -243,7 +243,7 @@ def _parse_syslog(lines: pl.Series, tags: pl.DataFrame, ctx: ParseContext) -> Pa
     stray = rest.select(pl.col("line_no").cast(pl.Int64), raw="line")
     pg = df.filter(pl.col("pg"))
     text = pl.col("text")
-    # _LINE's groups (a prefix with its own time) and _PREFIX_SEV's (any prefix): rest2, sev2, msg2
+    # LINE's groups (a prefix with its own time) and _PREFIX_SEV's (any prefix): rest2, sev2, msg2
     pg = line_fields(pg, "text").rename({"pre": "rest2", "any_sev": "sev2", "any_msg": "msg2"})
     has_sev = ~text.str.starts_with("\t") & (pl.col("sev").is_not_null() | pl.col("sev2").is_not_null())
     pg = pg.with_columns(
@@ -312,7 +312,7 @@ def _stderr_entries(lines: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
     df = (
         pl.DataFrame({"line": lines})
         .with_row_index("line_no")
-        .with_columns(start=pl.col("line").str.contains(_START))
+        .with_columns(start=pl.col("line").str.contains(START))
         .with_columns(entry=pl.col("start").cum_sum())
     )
     heads = df.filter(pl.col("start")).select("entry", "line_no", first="line")

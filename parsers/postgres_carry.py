@@ -186,11 +186,6 @@ def _give_statements(
 
 def _renumber(rejects: pa.Table, old: np.ndarray, new: np.ndarray) -> pa.Table:
     """``rejects`` with its rows at ``source_line`` ``old[i]`` moved to line ``new[i]``, in line order."""
-    lines = rejects.column("source_line").to_numpy().copy()
-    order = np.argsort(old)
-    at = np.searchsorted(old[order], lines).clip(0, len(old) - 1)
-    hit = old[order][at] == lines
-    lines[hit] = new[order][at[hit]]
     i = rejects.schema.get_field_index("source_line")
-    moved = rejects.set_column(i, rejects.schema.field(i), pa.array(lines, pa.int64()))
-    return moved.take(np.argsort(lines, kind="stable"))
+    lines = pl.Series(rejects.column(i).combine_chunks()).replace(old, new)
+    return rejects.set_column(i, rejects.schema.field(i), lines.to_arrow()).sort_by("source_line")

@@ -11,24 +11,24 @@ import re
 import polars as pl
 
 from parsers import base
-from parsers.postgres_records import _ZONE, TS_TEXT
+from parsers.postgres_records import TS_TEXT, ZONE
 
 SEVERITIES = (
     "LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]?|DETAIL|HINT|STATEMENT|CONTEXT|LOCATION|QUERY"
 )
-_START = rf"^(?:<[ \t]*)?{TS_TEXT}"
+START = rf"^(?:<[ \t]*)?{TS_TEXT}"
 # lead, time, zone, the character after the zone, rest of the prefix, severity, message. A zone must be
 # followed by a blank, `]`, `>` or `:x` (RDS `CET::@:`), so `2026-... LOG:  ` has no zone named LOG.
-_LINE = (
-    rf"^(?:<[ \t]*)?({TS_TEXT})(?: ?({_ZONE})([ \]>]|:[^ \t]))?(|.*?[ :\]>])"
+LINE = (
+    rf"^(?:<[ \t]*)?({TS_TEXT})(?: ?({ZONE})([ \]>]|:[^ \t]))?(|.*?[ :\]>])"
     rf"({SEVERITIES}):[ \t]+((?s:.*))$"
 )
 # The severity token, with the character before it (or the start of the text): found by a capture-free
 # search, the line is cut at it, and only the short prefix before it is read with captures (a capture over the
-# whole line, as in _LINE, runs the slow capturing engine over every message).
+# whole line, as in LINE, runs the slow capturing engine over every message).
 _TOKEN = rf"(?:^|[ :\]>])(?:{SEVERITIES}):[ \t]"
 _LEAD_TS = rf"^((?:<[ \t]*)?{TS_TEXT})"
-_ZONE_PART = rf"^( ?({_ZONE})([ \]>]|:[^ \t]))"
+_ZONE_PART = rf"^( ?({ZONE})([ \]>]|:[^ \t]))"
 
 
 def split_severity(df: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -55,7 +55,7 @@ def split_severity(df: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def _zone_part(df: pl.DataFrame) -> pl.DataFrame:
-    """``between`` (the prefix after its time) -> ``zone``, ``after_zone`` and ``rest`` of :data:`_LINE`, and
+    """``between`` (the prefix after its time) -> ``zone``, ``after_zone`` and ``rest`` of :data:`LINE`, and
     ``after_time``: the prefix after its time and zone (``after_zone`` + ``rest``), what the prefix fields
     are read from."""
     zone = pl.col("between").str.extract_groups(_ZONE_PART)
@@ -66,7 +66,7 @@ def _zone_part(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def line_fields(df: pl.DataFrame, column: str) -> pl.DataFrame:
-    """:data:`_LINE`'s groups of ``column`` (``ts_text``, ``zone``, ``after_zone``, ``rest``, ``sev``,
+    """:data:`LINE`'s groups of ``column`` (``ts_text``, ``zone``, ``after_zone``, ``rest``, ``sev``,
     ``msg1``; all null where it does not match) with ``after_time`` (:func:`_zone_part`), and ``pre``,
     ``any_sev``, ``any_msg``: the cut at the first severity token whether or not a time leads
     (:func:`split_severity`)."""
@@ -125,13 +125,13 @@ _ESCAPES = {
     "b": r".*?",
     "p": r"(?P<pid>[0-9]+)",
     "P": r"[0-9]*",
-    "t": rf"(?P<ts_text>{TS_TEXT})(?: (?P<zone>{_ZONE}))?",
-    "m": rf"(?P<ts_text>{TS_TEXT})(?: (?P<zone>{_ZONE}))?",
+    "t": rf"(?P<ts_text>{TS_TEXT})(?: (?P<zone>{ZONE}))?",
+    "m": rf"(?P<ts_text>{TS_TEXT})(?: (?P<zone>{ZONE}))?",
     "i": r".*?",
     "e": r"[0-9A-Z]{5}",
     "c": r"[0-9a-f]+\.[0-9a-f]+",
     "l": r"[0-9]+",
-    "s": rf"{TS_TEXT}(?: {_ZONE})?",
+    "s": rf"{TS_TEXT}(?: {ZONE})?",
     "v": r"[0-9/]*",
     "x": r"[0-9]*",
     "Q": r"-?[0-9]*",

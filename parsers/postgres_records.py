@@ -34,7 +34,7 @@ ENGINE = "postgresql"
 # --- shared: time -----------------------------------------------------------------------------------------
 
 TS_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
-_ZONE = r"[A-Za-z]{1,5}|[+-][0-9]{2}(?::?[0-9]{2})?"
+ZONE = r"[A-Za-z]{1,5}|[+-][0-9]{2}(?::?[0-9]{2})?"
 # Common abbreviations -> minutes east of UTC (PostgreSQL writes the abbreviation of log_timezone).
 ZONES: dict[str, int] = {
     "UTC": 0, "GMT": 0, "Z": 0, "UT": 0, "WET": 0, "WEST": 60, "BST": 60, "IST": 330,

@@ -182,22 +182,28 @@ def _pgbadger_figures(report: dict[str, Any]) -> Figures:
 
 
 def _our_figures(rel: str) -> Figures:
-    return _figures_of(CORPORA / rel)
+    return _figures(_records(CORPORA / rel))
 
 
-def _figures_of(path: Path) -> Figures:
+def _records(path: Path) -> pa.Table:
+    """Our records of a PostgreSQL log (its format detected), in file order."""
     fmt = detect(path).format
     assert fmt is not None and fmt.startswith("postgresql"), fmt
+    parser = resolve_format(fmt)
+    return pa.concat_tables(
+        result.records for _, result in parse_chunks(path, parser, lambda f: ParseContext(path.name, f), 1)
+    )
+
+
+def _figures(records: pa.Table) -> Figures:
     classes: Counter[str | None] = Counter()
     spent: Counter[str] = Counter()
-    for _, result in parse_chunks(path, resolve_format(fmt), lambda first: ParseContext(path.name, first), 1):
-        table = result.records
-        columns = (table.column(c).to_pylist() for c in ("duration_ms", "fingerprint", "attributes"))
-        for duration, fingerprint, attributes in zip(*columns, strict=True):
-            step = dict(attributes or []).get("query_step")
-            spent[step if step in STEPS_APART else "statement"] += duration
-            if step not in STEPS_APART:
-                classes[fingerprint] += 1
+    columns = (records.column(c).to_pylist() for c in ("duration_ms", "fingerprint", "attributes"))
+    for duration, fingerprint, attributes in zip(*columns, strict=True):
+        step = dict(attributes or []).get("query_step")
+        spent[step if step in STEPS_APART else "statement"] += duration
+        if step not in STEPS_APART:
+            classes[fingerprint] += 1
     return Figures(
         statements=classes.total(),
         duration=(round(spent["statement"], 3), round(spent["parse"], 3), round(spent["bind"], 3)),
@@ -249,8 +255,6 @@ def test_the_tables_name_corpus_files(corpora: Path) -> None:
     assert all(differ and set(differ) <= figures for differ, _ in DELIBERATE.values())
 
 
-# the generated day's log_line_prefix (pipeline.generate.engine.calls)
-GENERATED_PREFIX = "%m [%p] user=%u,db=%d,app=%a,client=%h "
 TOP = 50  # slowest statements compared one by one
 
 
@@ -261,19 +265,18 @@ def test_a_generated_day_agrees_with_pgbadger(tmp_path: Path) -> None:
     users) agrees with pgBadger in every figure, and its slowest statements agree one by one: duration,
     log time (to the second, as pgBadger keeps it), database, user and client."""
     from pipeline.generate.engine import ScenarioParams, generate_scenario
+    from pipeline.generate.engine.calls import PG_LOG_LINE_PREFIX
 
     generate_scenario(tmp_path / "day", ScenarioParams(seed=4, traces=5000))
     (log,) = sorted((tmp_path / "day").glob("postgresql/*.log"))
-    report = _pgbadger_report(log, "stderr", GENERATED_PREFIX, tmp_path, ("--top", str(TOP)))
-    ours = _figures_of(log)
+    report = _pgbadger_report(log, "stderr", PG_LOG_LINE_PREFIX, tmp_path, ("--top", str(TOP)))
+    records = _records(log)
+    ours = _figures(records)
     assert ours == _pgbadger_figures(report)
     assert ours.statements > 2 * TOP  # the top is a part of the statements, not all of them
 
     theirs = [(float(q[0]), q[1], q[3], q[4], q[5]) for db in report["top_slowest"].values() for q in db]
-    records = pa.concat_tables(
-        r.records
-        for _, r in parse_chunks(log, resolve_format("postgresql"), lambda f: ParseContext(log.name, f), 1)
-    ).sort_by([("duration_ms", "descending")])
+    records = records.sort_by([("duration_ms", "descending")])
     mine = [
         (r["duration_ms"], r["end_ts"].strftime("%Y-%m-%d %H:%M:%S"), r["db"], r["db_user"], r["client_host"])
         for r in records.slice(0, TOP).to_pylist()

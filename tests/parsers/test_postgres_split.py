@@ -2,7 +2,7 @@
 
 The parser cuts an entry's first line at its severity token and reads only the short heads with captures
 (:func:`parsers.postgres_prefix.line_fields`, the heads in :func:`parsers.postgres_records._classify`); the
-regexes that capture the whole line (``_LINE``, ``_PREFIX_SEV``, ``_DURATION``, ``_STATEMENT``, ``_PARAMS``)
+regexes that capture the whole line (``LINE``, ``_PREFIX_SEV``, ``_DURATION``, ``_STATEMENT``, ``_PARAMS``)
 stay the definition. These tests build lines from the pieces that decide a cut (times, zones, prefixes with
 the delimiters before a severity, severity words in odd places, blanks, non-ASCII text) and compare.
 """
@@ -64,14 +64,14 @@ def test_line_fields_read_what_the_line_regexes_read(lines: list[str]) -> None:
     # severity
     lines = [line for line in lines if not _absurd(line)]
     got = postgres_prefix.line_fields(pl.DataFrame({"line": pl.Series(lines, dtype=pl.String)}), "line")
-    want = _by_regex(lines, postgres_prefix._LINE, _LINE_COLUMNS)
+    want = _by_regex(lines, postgres_prefix.LINE, _LINE_COLUMNS)
     assert got.select(_LINE_COLUMNS).to_dicts() == want
     any_cut = _by_regex(lines, postgres._PREFIX_SEV, ["pre", "any_sev", "any_msg"])
     assert got.select("pre", "any_sev", "any_msg").to_dicts() == any_cut
 
 
 def _absurd(line: str) -> bool:
-    zone, severities = postgres_records._ZONE, postgres_prefix.SEVERITIES
+    zone, severities = postgres_records.ZONE, postgres_prefix.SEVERITIES
     lead = rf"^{postgres_prefix._LEAD_TS}(?: ?(?:{zone}):[^ \t]?)?(?:{severities}):"
     return bool(pl.Series([line]).str.contains(lead).item())
 

@@ -269,8 +269,11 @@ def db_call(
     return span, pg_duration(eng, c.host, db, conn, begin, end, f"{text} {tag}".rstrip(), stmt, row)
 
 
+PG_LOG_LINE_PREFIX = "%m [%p] user=%u,db=%d,app=%a,client=%h "  # what pg_prefix writes
+
+
 def pg_prefix(ts_us: int, pid: int, db: Database, app: str, client: str) -> str:
-    """``log_line_prefix = '%m [%p] user=%u,db=%d,app=%a,client=%h '``."""
+    """The line prefix of :data:`PG_LOG_LINE_PREFIX`."""
     t = utc(ts_us)
     return (
         f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d} UTC [{pid}] "
