@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the project's packages, for the lazy imports below (run as a script)
 WORKERS = 2  # chunks parsed at a time (tracejoin ingest uses every core; this machine has 2)
 OUT = ROOT / "bench" / "out"
 
@@ -112,7 +113,6 @@ def _whole_lines(data: bytes) -> bytes:
 
 def run_one(fmt: str, path: Path, workers: int = WORKERS) -> dict[str, float]:
     """Parse ``path`` with ``fmt`` in this process; return size, time, rows, peak RSS."""
-    sys.path.insert(0, str(ROOT))
     from parsers.base import ParseContext
     from pipeline.discover import resolve_format
     from pipeline.ingest import parse_chunks
@@ -169,7 +169,6 @@ def pgbadger(path: Path) -> float | None:
     exe = shutil.which("pgbadger")
     if exe is None:
         return None
-    sys.path.insert(0, str(ROOT))
     from pipeline.generate.engine.calls import PG_LOG_LINE_PREFIX
 
     with tempfile.TemporaryDirectory() as tmp:
