@@ -21,6 +21,19 @@ from parsers import schema
 Kind = Literal["logs", "slow_queries", "spans"]
 
 
+def _check_polars() -> None:
+    """The parsers cut lines at the offsets :meth:`str.find` gives and count them as :meth:`str.slice` does:
+    in characters, which polars does from 2.2 (before, ``str.find`` counted bytes)."""
+    if pl.Series(["é="]).str.find("=", literal=True).item() != 1:
+        raise ImportError(
+            f"tracejoin needs polars >= 2.2 (this is {pl.__version__}, whose str.find counts bytes): "
+            "pip install 'polars>=2.2,<3'"
+        )
+
+
+_check_polars()
+
+
 @dataclass(frozen=True)
 class ParseContext:
     """What a parser may know about where its lines come from."""

@@ -303,8 +303,10 @@ def _key_lengths(
         later = later[(found == 0) & (length[later] > 16)]
         if len(later):
             s = start[later]
-            text = _series(stringviews.array(_views(data, s, end[later] - s), [buffer]))
-            found = text.str.find("=", literal=True).cast(pl.Int64).fill_null(-1).to_numpy()
+            text = _series(stringviews.array(_views(data, s, end[later] - s), [buffer])).to_frame("t")
+            t = pl.col("t")  # str.find counts characters: the bytes before it are the offset
+            head = text.select(t.str.head(t.str.find("=", literal=True)).str.len_bytes().cast(pl.Int64))
+            found = head.to_series().fill_null(-1).to_numpy()
             at[later] = np.where(found >= 0, found, none)
     return np.minimum(at, length.view(_U64)).view(np.int64), window
 

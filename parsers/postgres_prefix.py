@@ -36,16 +36,15 @@ def split_severity(df: pl.DataFrame, column: str) -> pl.DataFrame:
     ``]`` or ``>`` before it), ``sev`` and ``msg1`` (after the blanks that follow it); all null when the
     text has none.
 
-    The cut of ``^(|.*?[ :\]>])(SEVERITY):[ \t]+((?s:.*))$``, made on the bytes (:meth:`str.find` gives a
-    byte offset; the severity is ASCII, so the cut falls between characters). Step by step: an expression
-    used twice in one step is computed twice.
+    The cut of ``^(|.*?[ :\]>])(SEVERITY):[ \t]+((?s:.*))$``, made at the offset :meth:`str.find` gives (in
+    characters, as :meth:`str.slice` counts). Step by step: an expression used twice in one step is computed
+    twice.
     """
     text = pl.col(column)
     df = df.with_columns(_at=text.str.find(_TOKEN))
     at = pl.col("_at")
     df = df.with_columns(_at=at + (at.gt(0) | text.str.contains(r"^[ :\]>]")).cast(pl.UInt32))
-    raw = text.cast(pl.Binary)
-    df = df.with_columns(pre=raw.bin.head(at).cast(pl.String), _after=raw.bin.slice(at).cast(pl.String))
+    df = df.with_columns(pre=text.str.head(at), _after=text.str.slice(at))
     after = pl.col("_after")
     df = df.with_columns(_colon=after.str.find(":", literal=True))
     colon = pl.col("_colon")

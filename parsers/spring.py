@@ -133,7 +133,7 @@ def _records(starts: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(head=line.str.head(pl.col("dash")), rest=line.str.slice(pl.col("dash") + 5))
     rest, head = pl.col("rest"), pl.col("head")
     colon = pl.coalesce(
-        rest.str.find(" : ", literal=True), pl.when(rest.str.ends_with(" :")).then(rest.str.len_bytes() - 2)
+        rest.str.find(" : ", literal=True), pl.when(rest.str.ends_with(" :")).then(rest.str.len_chars() - 2)
     )
     df = df.with_columns(
         colon=colon,

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_logs"
 CORPORA = ROOT.parent / "shared" / "corpora"
+
+# Property tests draw the same examples on every run, so a failure in CI is one anyone can repeat;
+# HYPOTHESIS_PROFILE=explore draws new examples each run (and keeps failures in .hypothesis/) to hunt bugs.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def invoke(*args: str | Path) -> Result:
