@@ -16,8 +16,11 @@ One record per statement that has a duration::
   of the same session are joined (in a later chunk too); a statement never followed by its duration is not
   a slow query (skipped lines), and a duration never inherits the statement of another session.
 * Lock evidence (``process N still waiting for ShareLock ... after 1000.123 ms`` / ``acquired ...``) goes to
-  the next record of the same session as ``lock_ms`` and the attribute ``lock_wait_ms``, in a later chunk too
-  (carried, :mod:`parsers.postgres_carry`).
+  the next record of the same session when the wait began while that record's statement ran (a wait that
+  began earlier was a statement too fast to be logged): ``lock_ms`` and the attribute ``lock_wait_ms`` are
+  the time waited (each lock once, at its longest line; two locks in turn add up, as MySQL's
+  ``Lock_time``), ``lock_wait_for`` the lock waited on longest (``ShareLock on transaction 9``); in a later
+  chunk too (carried, :func:`parsers.postgres_carry.lock_step`).
 
 Entries start at a line that begins with a timestamp (optionally after ``<``); other lines (TAB-indented
 statement text) continue the previous entry. The ``log_line_prefix`` is read from what it contains:

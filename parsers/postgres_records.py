@@ -12,8 +12,11 @@ A parser cuts its lines into entries (time, zone, session, severity, message, pr
   a statement never followed by its duration is not a slow query (skipped lines), and a duration never
   inherits the statement of another session.
 * Lock evidence (``process N still waiting for ShareLock ... after 1000.123 ms`` / ``acquired ...``) goes to
-  the next record of the same session as ``lock_ms`` and the attribute ``lock_wait_ms``, in a later chunk too
-  (carried, :func:`parsers.postgres_carry.lock_step`).
+  the next record of the same session when the wait began while that record's statement ran (a wait that
+  began earlier was a statement too fast to be logged): ``lock_ms`` and the attribute ``lock_wait_ms`` are
+  the time waited (each lock once, at its longest line; two locks in turn add up, as MySQL's
+  ``Lock_time``), ``lock_wait_for`` the lock waited on longest (``ShareLock on transaction 9``); in a later
+  chunk too (carried, :func:`parsers.postgres_carry.lock_step`).
 
 ``ts`` is the statement start (log time minus duration), ``end_ts`` the log time. Zone abbreviations map to
 fixed offsets; an unknown or missing zone takes ``ctx.timezone`` (counted in ``tz_assumed``).
@@ -152,7 +155,7 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
 
     A ``D`` right after an ``S`` of the same session (no other statement/duration in between) takes that
     statement; parameters go to the last F/D/S entry of their session (if at most
-    :data:`postgres_chunks.PARAMS_WINDOW` entries away); lock lines to the next record.
+    :data:`postgres_chunks.PARAMS_WINDOW` entries away). Lock lines: :func:`_lock_evidence`.
     """
     k = pl.col("k")
     q = ev.filter(k.is_in(["F", "D", "S"])).select("entry", "session", "k")
@@ -188,18 +191,58 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
     near = pl.col("entry") - pl.col("owner_at") <= postgres_chunks.PARAMS_WINDOW
     own = own.filter((k == "P") & (pl.col("owner_rec") >= 0) & near).select("entry", p_rec="owner_rec")
     ev = ev.join(own, on="entry", how="left").with_columns(rec=pl.coalesce("rec", "p_rec")).drop("p_rec")
-    # locks -> next record of the session
-    lk = ev.filter(k.is_in(["F", "D", "L"])).select("entry", "session", "k", "lock_val")
+    return ev
+
+
+LOCK_COLUMNS = ("lock_wait", "lock_on")
+
+
+def _lock_evidence(ev: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
+    """The records that waited on locks: ``entry``, ``lock_wait``, ``lock_on`` (:func:`lock_waits`).
+
+    A lock line goes to the next record of its session when the wait began while that record's statement ran
+    (:func:`parsers.postgres_carry.waited_during`); a wait that began before belongs to a statement that was
+    not logged (faster than ``log_min_duration_statement``), and is nobody's evidence.
+    """
+    k = pl.col("k")
+    lk = ev.filter(k.is_in(["F", "D", "L"])).select(
+        "entry", "session", "k", "lock_obj", "lock_val", "end_ts", "ts_text"
+    )
     lk = lk.with_columns(is_rec=(k != "L").cast(pl.Int64)).with_columns(
         grp=(pl.col("is_rec").cum_sum() - pl.col("is_rec")).over("session")
     )
-    waits = (
-        lk.filter(k == "L")
-        .group_by("session", "grp")
-        .agg(pl.col("lock_val").cast(pl.Float64).max().alias("lock_wait"))
+    heads = lk.filter(k != "L").join(
+        rec.select("entry", rec_ts="ts", rec_text="ts_text"), on="entry", how="inner"
     )
-    recs = lk.filter(k != "L").join(waits, on=["session", "grp"], how="inner").select("entry", "lock_wait")
-    return ev.join(recs, on="entry", how="left")
+    by = ["session", "grp"]
+    lines = lk.filter(k == "L").join(heads.select(*by, "rec_ts", "rec_text"), on=by)
+    lines = lines.filter(
+        postgres_carry.waited_during(
+            postgres_carry.wait_start(pl.col("end_ts"), pl.col("lock_val")),
+            pl.col("ts_text"),
+            pl.col("rec_ts"),
+            pl.col("rec_text"),
+        )
+    )
+    return heads.join(lock_waits(lines, by), on=by, how="inner").select("entry", *LOCK_COLUMNS)
+
+
+def lock_waits(lines: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Lock lines (``lock_obj``: ``ShareLock on transaction 9``, ``lock_val``: ms) -> per ``by`` group, the
+    time spent waiting (``lock_wait``) and the lock waited on longest (``lock_on``).
+
+    One wait writes ``still waiting for`` after ``deadlock_timeout`` and ``acquired`` when it ends, each with
+    the time so far: a wait is its lock's longest value. A statement that waits on two locks in turn waited
+    the sum of both (as MySQL's ``Lock_time`` counts).
+    """
+    per_lock = (
+        lines.group_by(*by, "lock_obj")
+        .agg(pl.col("lock_val").cast(pl.Float64).max().alias("w"))
+        .sort(*by, "w", "lock_obj")
+    )
+    return per_lock.group_by(by, maintain_order=True).agg(
+        pl.col("w").sum().alias("lock_wait"), pl.col("lock_obj").last().alias("lock_on")
+    )
 
 
 def build(
@@ -260,6 +303,7 @@ def build(
             pl.format("unreadable log time '{} {}'", pl.col("ts_text"), pl.col("zone").fill_null(""))
         )
     )
+    rec = rec.join(_lock_evidence(ev, rec), on="entry", how="left")
     bad_rec = rec.filter(pl.col("reason").is_not_null())
     good = rec.filter(pl.col("reason").is_null())
     records = table(good, ctx, fmt)
@@ -306,6 +350,7 @@ def _attribute_pairs() -> list[tuple[str, pl.Expr]]:
         ("statement_name", pl.col("stmt_name")),
         ("parameters", pl.col("params")),
         (postgres_carry.LOCK_KEY, pl.col("lock_wait")),
+        (postgres_carry.LOCK_ON_KEY, pl.col("lock_on")),
         ("severity", pl.col("sev")),
         *((c if c != "app" else "application_name", _nonempty(pl.col(c))) for c in EXTRA_ATTRIBUTES),
     ]

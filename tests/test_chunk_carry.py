@@ -209,6 +209,40 @@ def test_postgres_pairs_are_never_cut_apart(tmp_path: Path, monkeypatch: pytest.
     ]
 
 
+def test_postgres_lock_waits_cut_anywhere_add_up_as_whole(tmp_path: Path) -> None:
+    # 103 waits on two locks in turn, each logged twice (still waiting, acquired), other sessions' records
+    # between: a cut may fall between the two lines of one wait, or between the waits and the record; 108's
+    # wait began before its logged statement did (a statement not logged waited): it is nobody's
+    wait = "LOG:  process 103 still waiting for ShareLock on transaction"
+    lines = [
+        P.format(100, 103) + f"{wait} 9 after 1000.123 ms",
+        P.format(105, 108) + "LOG:  process 108 acquired ShareLock on transaction 12 after 100.000 ms",
+        P.format(110, 101) + "LOG:  duration: 1.000 ms  statement: SELECT 1",
+        P.format(120, 103) + "LOG:  process 103 acquired ShareLock on transaction 9 after 1300.500 ms",
+        P.format(130, 101) + "LOG:  duration: 1.000 ms  statement: SELECT 2",
+        P.format(140, 103) + "LOG:  process 103 still waiting for ExclusiveLock on tuple (0,5) of relation 7 "
+        "of database 5 after 1000.000 ms",
+        P.format(150, 101) + "LOG:  duration: 1.000 ms  statement: SELECT 3",
+        P.format(160, 103) + "LOG:  process 103 acquired ExclusiveLock on tuple (0,5) of relation 7 of "
+        "database 5 after 1200.250 ms",
+        P.format(170, 101) + "LOG:  duration: 1.000 ms  statement: SELECT 4",
+        P.format(180, 103) + "LOG:  duration: 2600.000 ms  statement: UPDATE stock SET n = 0",
+        P.format(190, 103) + f"{wait} 11 after 1000.000 ms",
+        P.format(195, 108) + "LOG:  duration: 50.000 ms  statement: UPDATE stock SET n = 2",
+        P.format(199, 103) + "LOG:  duration: 1100.000 ms  statement: UPDATE stock SET n = 1",
+    ]
+    path = _write(tmp_path, "pg.log", lines)
+    assert assert_cut_anywhere_is_whole(postgres, path) == len(lines) - 1
+    assert_tiny_blocks_are_whole(postgres, path, range(40, 1200, 53))
+    whole = _parse_cut(postgres, _file_lines(path), [], None)
+    got = whole.records.filter(pl.col("lock_ms").is_not_null())
+    waited_for = [dict(bag)["lock_wait_for"] for bag in got["attributes"].to_list()]
+    assert list(zip(got["statement"], got["lock_ms"], waited_for, strict=True)) == [
+        ("UPDATE stock SET n = 0", 2500.75, "ShareLock on transaction 9"),
+        ("UPDATE stock SET n = 1", 1000.0, "ShareLock on transaction 11"),
+    ]
+
+
 def test_postgres_statement_of_an_idle_session_reaches_its_late_duration(tmp_path: Path) -> None:
     # log_statement = 'all' + log_min_duration_statement: the statement is logged at once, its duration (no
     # text: already logged) only when it ran long. Session 301 goes idle between them while others run on;

@@ -12,6 +12,9 @@ Per file, three figures from pgBadger's JSON report (``-x json``) and from our r
 * ``classes``: the sorted sizes of the query classes: ``normalyzed_info`` ``count`` per normalized query, our
   ``fingerprint`` (same statements as ``statements``). The two normalizations differ in their text, not in
   what they group, so sizes are compared, not names.
+* ``locks``: lock waits (``log_lock_waits``) and the milliseconds waited: pgBadger's ``lock_info``, the
+  ``acquired ... after N ms`` lines (it leaves out the ``still waiting`` lines of the same waits); our
+  records with a ``lock_ms`` and their sum (a wait counts once, at its longest line).
 
 The deliberate differences (:data:`DELIBERATE`) name the figures that differ, and why: pgBadger counts a
 ``statement:`` that has no duration, or hands it the duration of another statement; it does not read the
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from parsers.base import ParseContext
@@ -132,6 +136,7 @@ class Figures:
     statements: int  # statements with a duration, parse and bind steps apart
     duration: tuple[float, float, float]  # total ms of those statements, of parse steps, of bind steps
     classes: tuple[int, ...]  # sorted sizes of the query classes of those statements
+    locks: tuple[int, float]  # lock waits, total ms waited
 
 
 def _files() -> list[str]:
@@ -174,10 +179,13 @@ def _pgbadger_figures(report: dict[str, Any]) -> Figures:
     for db in per_db:
         spent.update(db.get("queries_duration") or {})
     classes = [q["count"] for db in (report.get("normalyzed_info") or {}).values() for q in db.values()]
+    # per database, per lock type (ShareLock, ...): count and duration, and per object type the same
+    locks = [t for db in (report.get("lock_info") or {}).values() for t in db.values() if isinstance(t, dict)]
     return Figures(
         statements=int(report["overall_stat"]["queries_number"]),
         duration=(round(spent["execute"], 3), round(spent["prepare"], 3), round(spent["bind"], 3)),
         classes=tuple(sorted(classes)),
+        locks=(sum(int(t["count"]) for t in locks), round(sum(float(t["duration"]) for t in locks), 3)),
     )
 
 
@@ -204,10 +212,12 @@ def _figures(records: pa.Table) -> Figures:
         spent[step if step in STEPS_APART else "statement"] += duration
         if step not in STEPS_APART:
             classes[fingerprint] += 1
+    waits = [w for w in records.column("lock_ms").to_pylist() if w is not None]
     return Figures(
         statements=classes.total(),
         duration=(round(spent["statement"], 3), round(spent["parse"], 3), round(spent["bind"], 3)),
         classes=tuple(sorted(classes.values())),
+        locks=(len(waits), round(sum(waits), 3)),
     )
 
 
@@ -263,7 +273,8 @@ def test_a_generated_day_agrees_with_pgbadger(tmp_path: Path) -> None:
     """The PostgreSQL log of a generated day (what ``bench/parsers.py --input scenario`` repeats to 200 MB:
     extended-protocol executes with parameters, sqlcommenter comments, lock waits, several databases and
     users) agrees with pgBadger in every figure, and its slowest statements agree one by one: duration,
-    log time (to the second, as pgBadger keeps it), database, user and client."""
+    log time (to the second, as pgBadger keeps it), database, user and client; so do the statements that
+    waited on a lock: wait, database and user."""
     from pipeline.generate.engine import ScenarioParams, generate_scenario
     from pipeline.generate.engine.calls import PG_LOG_LINE_PREFIX
 
@@ -283,3 +294,11 @@ def test_a_generated_day_agrees_with_pgbadger(tmp_path: Path) -> None:
     ]
     assert len(theirs) == TOP and records.column("duration_ms")[TOP - 1] != records.column("duration_ms")[TOP]
     assert sorted(mine, reverse=True) == sorted(theirs, reverse=True)
+    # each statement that waited, one by one: pgBadger takes the wait's STATEMENT line, we the session's
+    # next record that ran during the wait; the same waits, by the same database user and client
+    locked = [(float(q[0]), q[3], q[4]) for db in report["top_locked_info"].values() for q in db]
+    waited = records.filter(pc.is_valid(records.column("lock_ms")))
+    assert 0 < len(locked) < TOP  # all of them, not a top
+    assert sorted(
+        zip(*(waited.column(c).to_pylist() for c in ("lock_ms", "db", "db_user")), strict=True)
+    ) == sorted(locked)

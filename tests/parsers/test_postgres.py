@@ -160,9 +160,52 @@ def test_lock_wait_goes_to_next_statement_of_the_same_pid() -> None:
     records, _, result = run_parser(postgres, lines, "pg.log")
     by_stmt = {r["statement"]: r for r in rows(records)}
     assert by_stmt["UPDATE t SET x = 1"]["lock_ms"] == pytest.approx(2000.25)
-    assert attrs(by_stmt["UPDATE t SET x = 1"])["lock_wait_ms"] == "2000.25"
+    lock = {k: v for k, v in attrs(by_stmt["UPDATE t SET x = 1"]).items() if k.startswith("lock")}
+    assert lock == {"lock_wait_ms": "2000.25", "lock_wait_for": "ShareLock on transaction 5678"}
     assert by_stmt["SELECT 1"]["lock_ms"] is None
     assert by_stmt["COMMIT"]["lock_ms"] is None
+    assert result.skipped_lines == 3
+
+
+def test_a_statement_that_waited_on_two_locks_waited_the_sum() -> None:
+    # one wait logs "still waiting" after deadlock_timeout and "acquired" when it ends: a wait counts once,
+    # at its longest; waits on two locks in turn add up (as MySQL's Lock_time); the lock waited on longest
+    # is named
+    pid = "2026-11-17 14:32:0{} UTC [4882] LOG:  process 4882 "
+    tuple_lock = "ExclusiveLock on tuple (0,5) of relation 16385 of database 16384"
+    lines = [
+        pid.format("6.800") + "still waiting for ShareLock on transaction 5678 after 1000.000 ms",
+        pid.format("7.300") + "acquired ShareLock on transaction 5678 after 1500.250 ms",
+        pid.format("8.310") + f"still waiting for {tuple_lock} after 1000.000 ms",
+        pid.format("9.050") + f"acquired {tuple_lock} after 1740.500 ms",
+        "2026-11-17 14:32:09.100 UTC [4882] LOG:  duration: 3400.000 ms  statement: UPDATE t SET x = 1",
+    ]
+    records, _, _ = run_parser(postgres, lines, "pg.log")
+    (rec,) = rows(records)
+    assert rec["lock_ms"] == pytest.approx(3240.75)
+    assert (attrs(rec)["lock_wait_ms"], attrs(rec)["lock_wait_for"]) == ("3240.75", tuple_lock)
+
+
+def test_a_wait_that_began_before_the_statement_is_not_its_evidence() -> None:
+    # log_lock_waits logs every wait past deadlock_timeout; log_min_duration_statement only the slow
+    # statements: the statement that waited here (14:32:05.000 - 05.400) was not logged, and the session's
+    # next logged statement began after the wait had ended. Times in whole seconds (%t) are a second coarse.
+    share = "ShareLock on transaction"
+    lines = [
+        "2026-11-17 14:32:05.400 UTC [4882] LOG:  process 4882 acquired ShareLock on transaction 5678 after "
+        "390.000 ms",
+        "2026-11-17 14:32:09.100 UTC [4882] LOG:  duration: 3000.000 ms  statement: UPDATE t SET x = 1",
+        f"2026-11-17 14:32:10 UTC [4883] LOG:  process 4883 acquired {share} 5679 after 500.0 ms",
+        "2026-11-17 14:32:11 UTC [4883] LOG:  duration: 900.000 ms  statement: UPDATE t SET x = 2",
+        f"2026-11-17 14:32:13 UTC [4883] LOG:  process 4883 acquired {share} 5680 after 500.0 ms",
+        "2026-11-17 14:32:15 UTC [4883] LOG:  duration: 900.000 ms  statement: UPDATE t SET x = 3",
+    ]
+    records, _, result = run_parser(postgres, lines, "pg.log")
+    assert [(r["statement"], r["lock_ms"]) for r in rows(records)] == [
+        ("UPDATE t SET x = 1", None),
+        ("UPDATE t SET x = 2", 500.0),  # began 14:32:10.1, the wait 09.5: within the second of %t
+        ("UPDATE t SET x = 3", None),  # began 14:32:14.1, the wait 12.5
+    ]
     assert result.skipped_lines == 3
 
 

@@ -11,7 +11,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipeline.generate.engine.calls import pg_prefix
+from pipeline.generate.engine.calls import PG_LOCK_HOLDER, pg_prefix
 from pipeline.generate.engine.core import Engine
 from pipeline.generate.engine.sinks import Ref
 from pipeline.generate.engine.topology import ACCESS_FILE, PAYMENTS_DB, Host
@@ -145,7 +145,7 @@ class Background:
         eng = self.eng
         duration = eng.us(1800, 6000)
         end = t + duration
-        prefix = pg_prefix(end, 9001, PAYMENTS_DB, "settlement-job", "10.0.9.7")
+        prefix = pg_prefix(end, PG_LOCK_HOLDER, PAYMENTS_DB, "settlement-job", "10.0.9.7")
         batch = eng.rng.randint(1000, 9999)
         line = (
             f"{prefix}LOG:  duration: {duration / MS:.3f} ms  statement: "

@@ -266,10 +266,13 @@ def db_call(
         )
         query.bytes_sent = 98 if error else 52
         return span, eng.mysql_entry(query, row)
+    if lock_us:  # log_lock_waits: the statement's own backend waited for the settlement job's row lock
+        pg_lock_wait(eng, c.host, db, conn, begin, lock_us, PG_LOCK_HOLDER, stmt.literal())
     return span, pg_duration(eng, c.host, db, conn, begin, end, f"{text} {tag}".rstrip(), stmt, row)
 
 
 PG_LOG_LINE_PREFIX = "%m [%p] user=%u,db=%d,app=%a,client=%h "  # what pg_prefix writes
+PG_LOCK_HOLDER = 9001  # the settlement job's backend, which holds account rows now and then
 
 
 def pg_prefix(ts_us: int, pid: int, db: Database, app: str, client: str) -> str:
@@ -311,8 +314,9 @@ def pg_duration(
 def pg_lock_wait(
     eng: Engine, host: Host, db: Database, pid: int, begin: int, wait_us: int, holder: int, stmt_text: str
 ) -> None:
-    """``log_lock_waits``: the wait is logged after ``deadlock_timeout`` (100 ms) and again when granted."""
-    xid = 880_000 + holder
+    """``log_lock_waits``: the wait is logged after ``deadlock_timeout`` (100 ms) and again when granted, each
+    with its ``STATEMENT`` (a LOG message passes ``log_min_error_statement = error``)."""
+    xid = 880_000 + (begin // MS) % 100_000  # the holder's transaction: a new one each time
     first = begin + 100 * MS
     prefix = pg_prefix(first, pid, db, PG_APP["java"], host.ip)
     lines = [
@@ -325,4 +329,4 @@ def pg_lock_wait(
     granted = begin + wait_us
     prefix = pg_prefix(granted, pid, db, PG_APP["java"], host.ip)
     line = f"{prefix}LOG:  process {pid} acquired ShareLock on transaction {xid} after {wait_us / MS:.3f} ms"
-    eng.pg_lines(granted, [line], None)
+    eng.pg_lines(granted, [line, f"{prefix}STATEMENT:  {stmt_text}"], None)

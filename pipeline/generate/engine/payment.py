@@ -5,7 +5,7 @@ go to Jaeger.
 
 from __future__ import annotations
 
-from pipeline.generate.engine.calls import Call, DbError, Statement, db_call, external_call, pg_lock_wait
+from pipeline.generate.engine.calls import Call, DbError, Statement, db_call, external_call
 from pipeline.generate.engine.services import Knobs
 from pipeline.generate.engine.topology import PAYMENTS_DB
 from pipeline.generate.model import MS
@@ -80,12 +80,18 @@ def charge(c: Call, k: Knobs, order_id: int, amount_cents: int, mode: str) -> in
     exec_us = eng.us(0.3, 0.9) if error else eng.us(0.6, 4.0)
     if mode == "ok" and eng.chance(0.004):  # the settlement job holds the account row now and then
         exec_us = eng.us(130, 380)
+    lock_us = exec_us - 2 * MS if exec_us >= 130 * MS else 0
     span, _ = db_call(
-        c, stmt, exec_us, comment=False, route="/payments", error=error, parent=work, fault=c.req.fault
+        c,
+        stmt,
+        exec_us,
+        comment=False,
+        route="/payments",
+        lock_us=lock_us,
+        error=error,
+        parent=work,
+        fault=c.req.fault,
     )
-    if exec_us >= 130 * MS:
-        pid = eng.connection(c.host.name, PAYMENTS_DB, span.start_us, span.end_us)
-        pg_lock_wait(eng, c.host, PAYMENTS_DB, pid, span.start_us, exec_us - 2 * MS, 9001, stmt.literal())
     if error is not None:
         work.end_us = c.t + eng.us(0.05, 0.3)
         work.fail(error.message, error.exception, work.end_us)
