@@ -10,7 +10,7 @@ and the later chunk's record takes them, as if both had been in one chunk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
 import numpy as np
@@ -22,32 +22,52 @@ from parsers.base import ParseResult
 
 LOCK_KEY = "lock_wait_ms"
 LOCK_ON_KEY = "lock_wait_for"
+LOCK_COLUMNS = ("lock_wait", "lock_on")
 
-# per lock (``ShareLock on transaction 9``): its longest wait so far (ms), when that wait began, and whether
-# that line's time has whole seconds only
-_Waits = dict[str, tuple[float, datetime, bool]]
 _FINE = timedelta(milliseconds=10)  # times in milliseconds, truncated; a duration rounded to the microsecond
 _COARSE = timedelta(seconds=1)  # times in whole seconds (%t, syslog)
 
 
-def wait_start(line_time: pl.Expr, wait_ms: pl.Expr) -> pl.Expr:
-    """When a wait began: its line's time less the time waited so far."""
-    return line_time - pl.duration(microseconds=(wait_ms.cast(pl.Float64) * 1000).round(0))
-
-
-def _coarse(ts_text: pl.Expr) -> pl.Expr:
+def coarse(ts_text: pl.Expr) -> pl.Expr:
+    """Whether a log time has whole seconds only."""
     return ~ts_text.str.contains("[.,][0-9]")
 
 
-def waited_during(start: pl.Expr, line_text: pl.Expr, rec_ts: pl.Expr, rec_text: pl.Expr) -> pl.Expr:
-    """Whether a wait that began at ``start`` (its line's time as written: ``line_text``) began while the
-    record's statement ran (it started at ``rec_ts``), within the precision of the two times."""
-    return _began_during(start, _coarse(line_text), rec_ts, _coarse(rec_text))
+def lock_lines(ev: pl.DataFrame) -> pl.DataFrame:
+    """The lock lines (``L``) of ``ev``: ``entry``, ``session``, ``lock_obj`` (``ShareLock on transaction
+    9``), ``lock_val`` (ms waited so far), ``start`` (when the wait began: the line's time less that) and
+    ``coarse`` (:func:`coarse`)."""
+    wait = pl.col("lock_val").cast(pl.Float64)
+    return ev.filter(pl.col("k") == "L").select(
+        "entry",
+        "session",
+        "lock_obj",
+        wait,
+        start=pl.col("end_ts") - pl.duration(microseconds=(wait * 1000).round(0)),
+        coarse=coarse(pl.col("ts_text")),
+    )
 
 
-def _began_during(start: pl.Expr, coarse: pl.Expr, rec_ts: pl.Expr, rec_coarse: pl.Expr) -> pl.Expr:
-    tolerance = pl.when(coarse | rec_coarse).then(pl.lit(_COARSE)).otherwise(pl.lit(_FINE))
-    return start >= rec_ts - tolerance
+# lock lines with their record's start (``rec_ts``, ``rec_coarse``): the wait began while the record's
+# statement ran, within the precision of the two times
+_TOLERANCE = pl.when(pl.col("coarse") | pl.col("rec_coarse")).then(pl.lit(_COARSE)).otherwise(pl.lit(_FINE))
+BEGAN_DURING = pl.col("start") >= pl.col("rec_ts") - _TOLERANCE
+
+
+def lock_waits(lines: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Lock lines (:func:`lock_lines`) -> per ``by`` group, the time spent waiting (``lock_wait``) and the
+    lock waited on longest (``lock_on``).
+
+    One wait writes ``still waiting for`` after ``deadlock_timeout`` and ``acquired`` when it ends, each with
+    the time so far: a wait is its lock's longest value. A statement that waits on two locks in turn waited
+    the sum of both (as MySQL's ``Lock_time`` counts).
+    """
+    per_lock = (
+        lines.group_by(*by, "lock_obj").agg(pl.col("lock_val").max().alias("w")).sort(*by, "w", "lock_obj")
+    )
+    return per_lock.group_by(by, maintain_order=True).agg(
+        pl.col("w").sum().alias("lock_wait"), pl.col("lock_obj").last().alias("lock_on")
+    )
 
 
 def lock_step(ev: pl.DataFrame, good: pl.DataFrame, keys: list[str]) -> carry.Step:
@@ -55,11 +75,11 @@ def lock_step(ev: pl.DataFrame, good: pl.DataFrame, keys: list[str]) -> carry.St
 
     A lock wait goes to the next record of its session when it began while that record's statement ran
     (:func:`parsers.postgres_records.build`), however far away, so the reader may cut between them, even
-    between a wait's ``still waiting for`` and its ``acquired``. The value carried is, per session, each
-    lock's longest wait still waiting for its record. A chunk gives them to the first record of that session
-    if they began while it ran, with the waits of its own before it, as one chunk would (:func:`lock_sum`:
-    ``lock_ms`` and the attributes ``lock_wait_ms``, ``lock_wait_for``), and carries on the sessions it has
-    no record of, with their trailing waits.
+    between a wait's ``still waiting for`` and its ``acquired``. The value carried is a frame of lock lines
+    (:func:`lock_lines`; per session, each lock's longest) still waiting for their record. A chunk puts them
+    with its own lines before the first record of their session and gives that record what one chunk would
+    have (:func:`lock_waits`: ``lock_ms`` and the attributes ``lock_wait_ms``, ``lock_wait_for``), when one
+    of them began while it ran; the sessions it has no record of are carried on, with its trailing lines.
     """
     k = pl.col("k")
     records = (
@@ -67,97 +87,51 @@ def lock_step(ev: pl.DataFrame, good: pl.DataFrame, keys: list[str]) -> carry.St
         .group_by("session")
         .agg(pl.col("entry").min().alias("first"), pl.col("entry").max().alias("last"))
     )
-    locks = ev.filter(k == "L").select(
-        "entry",
-        "session",
-        "lock_obj",
-        pl.col("lock_val").cast(pl.Float64),
-        wait_start(pl.col("end_ts"), pl.col("lock_val")).alias("start"),
-        _coarse(pl.col("ts_text")).alias("coarse"),
-    )
-    locks = locks.join(records, on="session", how="left", nulls_equal=True)
-    waiting = _per_session(locks.filter(pl.col("last").is_null() | (pl.col("entry") > pl.col("last"))))
+    locks = lock_lines(ev).join(records, on="session", how="left", nulls_equal=True)
+    trailing = locks.filter(pl.col("last").is_null() | (pl.col("entry") > pl.col("last")))
 
-    def firsts() -> tuple[dict[object, tuple[int | None, datetime | None, bool]], dict[object, _Waits]]:
-        """Per session, its first record (row, None: rejected; start; its time in whole seconds) and the
-        waits before it that began while it ran."""
-        rows = good.select("entry", "ts", rec_coarse=_coarse(pl.col("ts_text"))).with_row_index("row")
-        first = records.join(rows, left_on="first", right_on="entry", how="left")
-        first = first.select("session", "row", "ts", "rec_coarse")
-        before = locks.filter(pl.col("entry") < pl.col("first")).join(first, on="session", nulls_equal=True)
-        c = pl.col
-        own = _per_session(before.filter(_began_during(c("start"), c("coarse"), c("ts"), c("rec_coarse"))))
-        return {s: (row, ts, bool(coarse)) for s, row, ts, coarse in first.rows()}, own
+    def fill(result: ParseResult, carried: pl.DataFrame) -> None:
+        rows = good.select("entry", rec_ts="ts", rec_coarse=coarse(pl.col("ts_text"))).with_row_index("row")
+        first = records.join(rows, left_on="first", right_on="entry").drop("first", "last")
+        began = carried.join(first, on="session", nulls_equal=True).filter(BEGAN_DURING).select("session")
+        own = locks.filter(pl.col("entry") < pl.col("first")).select(_CARRIED)
+        lines = (
+            pl.concat([carried, own])
+            .join(first, on="session", nulls_equal=True)
+            .join(began.unique(), on="session", nulls_equal=True)
+            .filter(BEGAN_DURING)
+        )
+        rec_rows = lines.group_by("session").agg(pl.col("row").first())
+        waits = rec_rows.join(lock_waits(lines, ["session"]), on="session", nulls_equal=True)
+        if waits.height:
+            result.records = _set_lock_waits(result.records, waits.sort("row"), keys)
 
     def step(result: ParseResult, before: object) -> object:
-        carried = cast(dict[object, _Waits], before) if before else {}
-        state = {session: dict(waits) for session, waits in carried.items()}
-        fills: list[tuple[int, _Waits]] = []
-        if state:  # only when waits come from before (most chunks: none)
-            first, own = firsts()
-            for session in [s for s in state if s in first]:
-                waits, (row, rec_ts, rec_coarse) = state.pop(session), first[session]
-                if row is None or rec_ts is None:
-                    continue
-                during = {
-                    lock: w
-                    for lock, w in waits.items()
-                    if w[1] >= rec_ts - (_COARSE if w[2] or rec_coarse else _FINE)
-                }
-                if during:
-                    fills.append((int(row), _merge(during, own.get(session, {}))))
-        if fills:
-            result.records = _set_lock_waits(result.records, sorted(fills), keys)
-        for session, waits in waiting.items():
-            state[session] = _merge(state.get(session, {}), waits)
-        return state
+        pending = trailing.select(_CARRIED)
+        if isinstance(before, pl.DataFrame) and before.height:  # waits from before (most chunks: none)
+            sessions = records.select("session")
+            fill(result, before.join(sessions, on="session", how="semi", nulls_equal=True))
+            pending = pl.concat([before.join(sessions, on="session", how="anti", nulls_equal=True), pending])
+        return pending.sort("lock_val", "start").group_by("session", "lock_obj").last()
 
     return step
 
 
-def _per_session(locks: pl.DataFrame) -> dict[object, _Waits]:
-    """Lock lines (``session``, ``lock_obj``, ``lock_val`` in ms, ``start``, ``coarse``) -> per session,
-    each lock's longest wait."""
-    longest = (
-        locks.sort("lock_val")
-        .group_by("session", "lock_obj")
-        .agg(pl.col("lock_val").last(), pl.col("start").last(), pl.col("coarse").last())
-    )
-    out: dict[object, _Waits] = {}
-    for session, lock, wait, start, coarse in longest.rows():
-        out.setdefault(session, {})[lock] = (wait, start, coarse)
-    return out
+_CARRIED = ["session", "lock_obj", "lock_val", "start", "coarse"]  # a carried lock line
 
 
-def _merge(a: _Waits, b: _Waits) -> _Waits:
-    """Each lock's longer wait of ``a`` and ``b``."""
-    out = dict(a)
-    for lock, wait in b.items():
-        if lock not in out or wait[0] > out[lock][0]:
-            out[lock] = wait
-    return out
-
-
-def lock_sum(waits: _Waits) -> tuple[float, str]:
-    """The time waited (the sum of the locks' waits) and the lock waited on longest, as
-    :func:`parsers.postgres_records.lock_waits` computes them in one chunk (the same order of addition)."""
-    ordered = sorted((wait, lock) for lock, (wait, _, _) in waits.items())
-    return float(pl.Series([w for w, _ in ordered], dtype=pl.Float64).sum()), ordered[-1][1]
-
-
-def _set_lock_waits(table: pa.Table, fills: list[tuple[int, _Waits]], keys: list[str]) -> pa.Table:
-    """``table`` with ``lock_ms`` and the lock attributes set at the rows of ``fills`` (row, waits; in row
-    order); ``keys``: the attribute keys in the order the bags are built in."""
-    rows = np.array([r for r, _ in fills], dtype=np.int64)
-    sums = [lock_sum(waits) for _, waits in fills]
-    waits = pl.Series([w for w, _ in sums], dtype=pl.Float64)
-    table = carry.set_rows(table, "lock_ms", rows, waits)
-    texts = waits.cast(pl.String).to_list()  # as the bags write a number
+def _set_lock_waits(table: pa.Table, waits: pl.DataFrame, keys: list[str]) -> pa.Table:
+    """``table`` with ``lock_ms`` and the lock attributes set at the rows of ``waits`` (``row``,
+    ``lock_wait``, ``lock_on``; in row order); ``keys``: the attribute keys in the order the bags are built
+    in."""
+    rows = waits["row"].cast(pl.Int64).to_numpy()
+    table = carry.set_rows(table, "lock_ms", rows, waits["lock_wait"])
+    texts = waits["lock_wait"].cast(pl.String).to_list()  # as the bags write a number
     i = table.schema.get_field_index("attributes")
     bags = table.column(i).combine_chunks()
     order = {key: n for n, key in enumerate(keys)}
     pieces, done = [], 0
-    for row, text, (_, lock) in zip(rows.tolist(), texts, sums, strict=True):
+    for row, text, lock in zip(rows.tolist(), texts, waits["lock_on"].to_list(), strict=True):
         entries = [(key, value) for key, value in bags[row].as_py() if key not in (LOCK_KEY, LOCK_ON_KEY)]
         entries = sorted([*entries, (LOCK_KEY, text), (LOCK_ON_KEY, lock)], key=lambda e: order[e[0]])
         pieces += [bags.slice(done, row - done), pa.array([entries], type=bags.type)]

@@ -194,55 +194,26 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
     return ev
 
 
-LOCK_COLUMNS = ("lock_wait", "lock_on")
-
-
 def _lock_evidence(ev: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
-    """The records that waited on locks: ``entry``, ``lock_wait``, ``lock_on`` (:func:`lock_waits`).
+    """The records that waited on locks: ``entry``, ``lock_wait``, ``lock_on``
+    (:func:`parsers.postgres_carry.lock_waits`).
 
     A lock line goes to the next record of its session when the wait began while that record's statement ran
-    (:func:`parsers.postgres_carry.waited_during`); a wait that began before belongs to a statement that was
+    (:data:`parsers.postgres_carry.BEGAN_DURING`); a wait that began before belongs to a statement that was
     not logged (faster than ``log_min_duration_statement``), and is nobody's evidence.
     """
     k = pl.col("k")
-    lk = ev.filter(k.is_in(["F", "D", "L"])).select(
-        "entry", "session", "k", "lock_obj", "lock_val", "end_ts", "ts_text"
-    )
+    lk = ev.filter(k.is_in(["F", "D", "L"])).select("entry", "session", "k")
     lk = lk.with_columns(is_rec=(k != "L").cast(pl.Int64)).with_columns(
         grp=(pl.col("is_rec").cum_sum() - pl.col("is_rec")).over("session")
     )
-    heads = lk.filter(k != "L").join(
-        rec.select("entry", rec_ts="ts", rec_text="ts_text"), on="entry", how="inner"
-    )
+    starts = rec.select("entry", rec_ts="ts", rec_coarse=postgres_carry.coarse(pl.col("ts_text")))
+    heads = lk.filter(k != "L").join(starts, on="entry")
     by = ["session", "grp"]
-    lines = lk.filter(k == "L").join(heads.select(*by, "rec_ts", "rec_text"), on=by)
-    lines = lines.filter(
-        postgres_carry.waited_during(
-            postgres_carry.wait_start(pl.col("end_ts"), pl.col("lock_val")),
-            pl.col("ts_text"),
-            pl.col("rec_ts"),
-            pl.col("rec_text"),
-        )
-    )
-    return heads.join(lock_waits(lines, by), on=by, how="inner").select("entry", *LOCK_COLUMNS)
-
-
-def lock_waits(lines: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """Lock lines (``lock_obj``: ``ShareLock on transaction 9``, ``lock_val``: ms) -> per ``by`` group, the
-    time spent waiting (``lock_wait``) and the lock waited on longest (``lock_on``).
-
-    One wait writes ``still waiting for`` after ``deadlock_timeout`` and ``acquired`` when it ends, each with
-    the time so far: a wait is its lock's longest value. A statement that waits on two locks in turn waited
-    the sum of both (as MySQL's ``Lock_time`` counts).
-    """
-    per_lock = (
-        lines.group_by(*by, "lock_obj")
-        .agg(pl.col("lock_val").cast(pl.Float64).max().alias("w"))
-        .sort(*by, "w", "lock_obj")
-    )
-    return per_lock.group_by(by, maintain_order=True).agg(
-        pl.col("w").sum().alias("lock_wait"), pl.col("lock_obj").last().alias("lock_on")
-    )
+    lines = postgres_carry.lock_lines(ev).join(lk.select("entry", "grp"), on="entry")
+    lines = lines.join(heads.select(*by, "rec_ts", "rec_coarse"), on=by).filter(postgres_carry.BEGAN_DURING)
+    waits = postgres_carry.lock_waits(lines, by)
+    return heads.join(waits, on=by).select("entry", *postgres_carry.LOCK_COLUMNS)
 
 
 def build(

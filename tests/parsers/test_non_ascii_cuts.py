@@ -11,37 +11,39 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import polars as pl
+import pytest
 
 from parsers import envoy, logfmt, nginx, postgres, spring
-from parsers.base import ParseContext
+from parsers.base import ParseContext, Parser
 from tests.parsers.helpers import attrs, frame, run_parser
 
 WHEN = datetime(2026, 11, 17, 14, 32, 5, tzinfo=UTC)
 
 
-def test_nginx_user_and_path_with_umlauts() -> None:
-    line = (
-        '10.0.3.17 - jürgen [17/Nov/2026:14:32:05 +0000] "GET /bücher/straße?q=grüße HTTP/1.1" 200 87 "-" '
-        '"curl/8.5.0"'
-    )
-    recs, rejects, _ = run_parser(nginx, [line], "api-gateway/access.log")
+NGINX = (
+    '10.0.3.17 - jürgen [17/Nov/2026:14:32:05 +0000] "GET /bücher/straße?q=grüße HTTP/1.1" 200 87 "-" '
+    '"curl/8.5.0"'
+)
+ENVOY = (
+    '[2026-11-17T14:32:05.000Z] "GET /bücher?q=ü HTTP/1.1" 200 - 0 87 3 2 "10.0.3.17" "curl/8.5.0" '
+    '"5c2f6e2a-9e6f-4d7e-8b9a-1f2e3d4c5b6a" "shop.example.com" "10.0.4.21:8080"'
+)
+
+
+@pytest.mark.parametrize(
+    ("parser", "line", "want"),
+    [
+        (nginx, NGINX, {"user.name": "jürgen", "url.path": "/bücher/straße", "url.query": "q=grüße"}),
+        (envoy, ENVOY, {"url.path": "/bücher", "url.query": "q=ü"}),
+    ],
+    ids=["nginx", "envoy"],
+)
+def test_access_log_user_and_path_with_umlauts(parser: Parser, line: str, want: dict[str, str]) -> None:
+    recs, rejects, _ = run_parser(parser, [line], "api-gateway/access.log")
     assert rejects.is_empty()
     (rec,) = recs.to_dicts()
     assert rec["ts"] == WHEN
-    a = attrs(rec)
-    assert (a["user.name"], a["url.path"], a["url.query"]) == ("jürgen", "/bücher/straße", "q=grüße")
-
-
-def test_envoy_path_with_umlauts() -> None:
-    line = (
-        '[2026-11-17T14:32:05.000Z] "GET /bücher?q=ü HTTP/1.1" 200 - 0 87 3 2 "10.0.3.17" "curl/8.5.0" '
-        '"5c2f6e2a-9e6f-4d7e-8b9a-1f2e3d4c5b6a" "shop.example.com" "10.0.4.21:8080"'
-    )
-    recs, rejects, _ = run_parser(envoy, [line], "api-gateway/envoy-access.log")
-    assert rejects.is_empty()
-    (rec,) = recs.to_dicts()
-    assert rec["ts"] == WHEN
-    assert (attrs(rec)["url.path"], attrs(rec)["url.query"]) == ("/bücher", "q=ü")
+    assert {key: attrs(rec)[key] for key in want} == want
 
 
 def test_spring_app_and_thread_with_non_ascii_text() -> None:

@@ -267,7 +267,7 @@ def db_call(
         query.bytes_sent = 98 if error else 52
         return span, eng.mysql_entry(query, row)
     if lock_us:  # log_lock_waits: the statement's own backend waited for the settlement job's row lock
-        pg_lock_wait(eng, c.host, db, conn, begin, lock_us, PG_LOCK_HOLDER, stmt.literal())
+        pg_lock_wait(eng, c.host, db, conn, begin, lock_us, stmt.literal())
     return span, pg_duration(eng, c.host, db, conn, begin, end, f"{text} {tag}".rstrip(), stmt, row)
 
 
@@ -312,7 +312,7 @@ def pg_duration(
 
 
 def pg_lock_wait(
-    eng: Engine, host: Host, db: Database, pid: int, begin: int, wait_us: int, holder: int, stmt_text: str
+    eng: Engine, host: Host, db: Database, pid: int, begin: int, wait_us: int, stmt_text: str
 ) -> None:
     """``log_lock_waits``: the wait is logged after ``deadlock_timeout`` (100 ms) and again when granted, each
     with its ``STATEMENT`` (a LOG message passes ``log_min_error_statement = error``)."""
@@ -322,7 +322,7 @@ def pg_lock_wait(
     lines = [
         f"{prefix}LOG:  process {pid} still waiting for ShareLock on transaction {xid} "
         f"after 100.{eng.rng.randint(50, 999):03d} ms",
-        f"{prefix}DETAIL:  Process holding the lock: {holder}. Wait queue: {pid}.",
+        f"{prefix}DETAIL:  Process holding the lock: {PG_LOCK_HOLDER}. Wait queue: {pid}.",
         f"{prefix}STATEMENT:  {stmt_text}",
     ]
     eng.pg_lines(first, lines, None)
