@@ -9,9 +9,10 @@ One record per statement that has a duration::
     2026-11-17 14:32:05.240 UTC [4711] app@shop LOG:  duration: 0.512 ms  execute <unnamed>: SELECT ... $1
     2026-11-17 14:32:05.240 UTC [4711] app@shop DETAIL:  parameters: $1 = '42'
 
-* ``log_min_duration_statement``: ``duration: N ms  statement|execute|parse|bind <name>: <sql>``; a
-  following ``DETAIL:  parameters: ...`` of the same session (at most 1,000 entries later) becomes the
-  attribute ``parameters``.
+* ``log_min_duration_statement``: ``duration: N ms  statement|execute|parse|bind <name>: <sql>``; the
+  ``DETAIL:  parameters: ...`` that follows an ``execute``/``bind`` step in the same session (at most 1,000
+  entries later) becomes the attribute ``parameters`` (PostgreSQL writes none after another step; such a
+  line is skipped).
 * ``log_statement`` + ``log_duration``: a ``statement:`` entry and a later ``duration: N ms`` entry (no text)
   of the same session are joined (in a later chunk too); a statement never followed by its duration is not
   a slow query (skipped lines), and a duration never inherits the statement of another session.

@@ -148,11 +148,11 @@ def statement_step(
     between, maybe much later: the reader may cut between them).
 
     The value carried is a frame of, per session, its last statement when nothing of the session followed it
-    in the chunks so far (no duration, statement or record), with its parameters entries. A chunk whose first
-    entry of that session is a duration alone gives the statement to that record, which is rebuilt as if
-    both had been in one chunk (text, step, name, parameters, first line; the statement's lines count as the
-    record's); any other statement or record of the session drops it (a statement never timed is skipped
-    lines).
+    in the chunks so far (no duration, statement or record), with its parameters entries if it is an
+    ``execute``/``bind`` step. A chunk whose first entry of that session is a duration alone gives the
+    statement to that record, which is rebuilt as if both had been in one chunk (text, step, name,
+    parameters, first line; the statement's lines count as the record's); any other statement or record of
+    the session drops it (a statement never timed is skipped lines).
     """
     k = pl.col("k")
     ours = ev.filter(k.is_in(["F", "D", "S"])).sort("entry")
@@ -160,7 +160,13 @@ def statement_step(
     trailing = ours.unique("session", keep="last", maintain_order=True).filter(k == "S")
     params = (
         ev.filter(k == "P")
-        .join(trailing.select("session", s_entry="entry"), on="session", nulls_equal=True)
+        .join(
+            trailing.filter(pl.col("s_step").is_in(postgres_chunks.BOUND_STEPS)).select(
+                "session", s_entry="entry"
+            ),
+            on="session",
+            nulls_equal=True,
+        )
         .filter(
             (pl.col("entry") > pl.col("s_entry"))
             & (pl.col("entry") - pl.col("s_entry") <= postgres_chunks.PARAMS_WINDOW)

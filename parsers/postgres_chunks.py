@@ -36,7 +36,8 @@ MAY_PAIR = (
 )
 # Entries whose parameters may follow: the extended protocol's steps (PostgreSQL writes none for a simple
 # `statement:`, so the reader does not hold its cut for one)
-_BOUND_STEP = rf"(?:{_DURATION}[ \t]+|^)(?:execute|bind)[ :]"
+BOUND_STEPS = ("execute", "bind")
+_BOUND_STEP = rf"(?:{_DURATION}[ \t]+|^)(?:{'|'.join(BOUND_STEPS)})[ :]"
 
 
 def takes_parameters(msg: pl.Expr) -> pl.Expr:
@@ -77,10 +78,12 @@ def _bound(entries: pl.DataFrame) -> pl.Series:
     n = entries.height
     k = pl.col("k")
     df = entries.with_row_index("i").with_columns(pl.col("i").cast(pl.Int64))
+    # a parameters entry is its session's last record's if that takes parameters (else no record's)
     params = (
         df.filter(k.is_in(["F", "D", "S", "P"]))
-        .with_columns(owner=pl.when(k != "P").then(pl.col("i")).forward_fill().over("session"))
-        .filter((k == "P") & (pl.col("i") - pl.col("owner") <= PARAMS_WINDOW))
+        .with_columns(owner=pl.when(k != "P").then(pl.when("params").then("i").otherwise(-1)))
+        .with_columns(pl.col("owner").forward_fill().over("session"))
+        .filter((k == "P") & (pl.col("owner") >= 0) & (pl.col("i") - pl.col("owner") <= PARAMS_WINDOW))
         .select(a="owner", b="i")
     )
     # parameters may still come for each session's last record, up to the window past it

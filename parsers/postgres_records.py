@@ -4,9 +4,10 @@ and syslog :mod:`parsers.postgres`, csvlog :mod:`parsers.postgres_csv`, jsonlog 
 A parser cuts its lines into entries (time, zone, session, severity, message, prefix fields) and hands them to
 :func:`build`, which reads the messages and joins the entries of one record:
 
-* ``log_min_duration_statement``: ``duration: N ms  statement|execute|parse|bind <name>: <sql>``; a
-  following ``DETAIL:  parameters: ...`` of the same session (at most 1,000 entries later) becomes the
-  attribute ``parameters``.
+* ``log_min_duration_statement``: ``duration: N ms  statement|execute|parse|bind <name>: <sql>``; the
+  ``DETAIL:  parameters: ...`` that follows an ``execute``/``bind`` step in the same session (at most 1,000
+  entries later) becomes the attribute ``parameters`` (PostgreSQL writes none after another step; such a
+  line is skipped).
 * ``log_statement`` + ``log_duration``: a ``statement:`` entry and a later ``duration: N ms`` entry (no text)
   of the same session are joined, across chunks too (carried, :func:`parsers.postgres_carry.statement_step`);
   a statement never followed by its duration is not a slow query (skipped lines), and a duration never
@@ -155,7 +156,9 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
 
     A ``D`` right after an ``S`` of the same session (no other statement/duration in between) takes that
     statement; parameters go to the last F/D/S entry of their session (if at most
-    :data:`postgres_chunks.PARAMS_WINDOW` entries away). Lock lines: :func:`_lock_evidence`.
+    :data:`postgres_chunks.PARAMS_WINDOW` entries away) when that entry is an ``execute``/``bind`` step
+    (PostgreSQL writes none for another, so the reader never holds its cut for one). Lock lines:
+    :func:`_lock_evidence`.
     """
     k = pl.col("k")
     q = ev.filter(k.is_in(["F", "D", "S"])).select("entry", "session", "k")
@@ -176,9 +179,10 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
     )
     ev = ev.join(q.select("entry", "rec", "stmt_from"), on="entry", how="left")
     # parameters -> owner's record
-    own = ev.filter(k.is_in(["F", "D", "S", "P"])).select("entry", "session", "k", "rec")
+    own = ev.filter(k.is_in(["F", "D", "S", "P"])).select("entry", "session", "k", "rec", "d_step", "s_step")
+    takes = pl.coalesce("d_step", "s_step").is_in(postgres_chunks.BOUND_STEPS).fill_null(False)
     own = own.with_columns(
-        owner_rec=pl.when(k != "P").then(pl.col("rec")).otherwise(None),
+        owner_rec=pl.when(k != "P").then(pl.when(takes).then(pl.col("rec"))).otherwise(None),
         owner_at=pl.when(k != "P").then(pl.col("entry")),
         is_owner=k != "P",
     ).with_columns(

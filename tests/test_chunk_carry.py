@@ -316,6 +316,34 @@ def test_postgres_parameters_too_far_from_their_record_are_not_its(
         assert_tiny_blocks_are_whole(postgres, path, range(20, 600, 37))
 
 
+def test_postgres_parameters_belong_only_to_a_step_that_takes_them(tmp_path: Path) -> None:
+    # PostgreSQL writes `DETAIL:  parameters:` only after an extended-protocol `execute`/`bind` step, and the
+    # reader holds its cut only for those: parameters after a simple `statement:` (an edited or forged log)
+    # are no record's, skipped lines as a checkpoint is
+    others = [P.format(150 + i, 200 + i) + "LOG:  checkpoint starting: time" for i in range(3)]
+    lines = [
+        P.format(100, 104) + "LOG:  duration: 1.500 ms  statement: SELECT 'simple'",
+        P.format(101, 104) + "DETAIL:  parameters: $1 = 'forged'",
+        *others,
+        P.format(110, 105) + "LOG:  statement: SELECT 'logged first'",
+        P.format(111, 105) + "DETAIL:  parameters: $1 = 'forged too'",
+        P.format(120, 105) + "LOG:  duration: 2.000 ms",
+        P.format(130, 106) + "LOG:  duration: 3.000 ms  execute <unnamed>: SELECT $1",
+        P.format(131, 106) + "DETAIL:  parameters: $1 = '42'",
+    ]
+    path = _write(tmp_path, "pg.log", lines)
+    whole = _parse_cut(postgres, _file_lines(path), [], None)
+    got = [
+        (r["statement"], dict(r["attributes"]).get("parameters")) for r in whole.records.iter_rows(named=True)
+    ]
+    assert got == [("SELECT 'simple'", None), ("SELECT 'logged first'", None), ("SELECT $1", "$1 = '42'")]
+    assert whole.counts[:3] == (5, 0, 5)
+    mask = postgres.record_start(pl.Series(lines))
+    assert mask.sum() == len(lines) - 1  # a chunk may start anywhere but at the execute's parameters
+    assert assert_cut_anywhere_is_whole(postgres, path) == len(lines) - 2
+    assert_tiny_blocks_are_whole(postgres, path, range(20, 900, 7))
+
+
 def _csv(ms: int, pid: int, message: str) -> str:
     quoted = message.replace('"', '""')
     return (
