@@ -168,7 +168,9 @@ def parse(lines: pl.Series, ctx: ParseContext) -> ParseResult:
         reason=pl.when(pl.col("obj") & pl.col("j").is_null())
         .then(pl.lit("line looks like a JSON object but is not valid JSON"))
         .when(pl.col("sev").is_not_null() & pl.col("ts_text").is_null())
-        .then(pl.lit("PostgreSQL JSON record without a readable timestamp")),
+        .then(pl.lit("PostgreSQL JSON record without a readable timestamp"))
+        .when(pl.col("sev").is_not_null() & pl.col("msg").is_null())
+        .then(pl.lit("PostgreSQL JSON record without a message")),
     )
     # Not a PostgreSQL record (another logger, an app log, a blank line): skipped, not rejected.
     keep = pl.col("reason").is_not_null() | pl.col("sev").is_not_null()

@@ -434,6 +434,15 @@ def test_jsonlog_cnpg_and_cloudsql_shapes() -> None:
     assert (result.record_lines, result.reject_lines, result.skipped_lines) == (3, 1, 1)
 
 
+def test_jsonlog_record_without_a_message_is_rejected_as_csvlog_is() -> None:
+    # PostgreSQL always writes a message; a record without one is damaged, not a line to skip
+    line = json.loads(JSONLOG[0])
+    line["message"] = None
+    _, rejects, result = run_parser(postgres_json, [JSONLOG[0], json.dumps(line)], "pg.json")
+    assert rejects.select("source_line", "reason").rows() == [(2, "PostgreSQL JSON record without a message")]
+    assert (result.record_lines, result.reject_lines, result.skipped_lines) == (1, 1, 0)
+
+
 # --- sniffing -----------------------------------------------------------------------------------------------
 
 STDERR = [
