@@ -9,10 +9,13 @@ Each input is built by repeating a sample file of that format (``sample_logs/``,
 the size asked for; that flatters what is computed once per distinct value (MySQL fingerprints, levels), so
 ``--input scenario`` repeats instead the files of that format from a generated day (``tracejoin generate``:
 distinct IDs, users, literals; from under 1 MB (slow logs) to ~90 MB (OTLP) per format, JSON mixing OTel and
-logstash/Datadog conventions, and a PostgreSQL stderr log). Each parser then runs in a fresh process over the
-file exactly as ``tracejoin ingest`` reads it (streamed in blocks, cut at record boundaries), so peak memory
-is the parser's own. One-time start-up (lazy imports, DuckDB's connection, compiled regexes) is timed apart
-on the file's first MB, before the clock starts; the allocators' growth to their working size is not.
+logstash/Datadog conventions, a PostgreSQL stderr log, free-text logs, Jaeger and Zipkin exports). The formats
+that have neither (container wrappers, Envoy, OTLP logs, PostgreSQL csvlog and jsonlog, a user-defined
+SkyWalking-style regex format) are derived from one that does (:mod:`bench.derive`). Each parser then runs in
+a fresh process over the file exactly as ``tracejoin ingest`` reads it (streamed in blocks, cut at record
+boundaries), so peak memory is the parser's own. One-time start-up (lazy imports, DuckDB's connection,
+compiled regexes) is timed apart on the file's first MB, before the clock starts; the allocators' growth to
+their working size is not.
 Results are printed and written to ``bench/out/parsers.json`` (``parsers-scenario.json``). When
 ``pt-query-digest`` is installed, it is timed on the MySQL slow log too, and ``pgbadger`` (one job, JSON
 report) on the PostgreSQL log.
@@ -33,6 +36,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the project's packages, for the lazy imports below (run as a script)
+from bench.derive import DERIVED, derive, skywalking_parser  # noqa: E402 -- needs the path above
+
 WORKERS = 2  # chunks parsed at a time (tracejoin ingest uses every core; this machine has 2)
 OUT = ROOT / "bench" / "out"
 
@@ -55,6 +60,9 @@ SCENARIO = {
     "mysql-slow": ["mysql/*.log"],
     "postgresql": ["postgresql/*.log"],
     "otlp-json": ["traces/otelcol-traces.json"],
+    "jaeger-json": ["traces/jaeger-traces.json"],
+    "zipkin-json": ["traces/zipkin-spans.json"],
+    "text": ["fulfillment-worker/*.log", "notification-service/*.log"],
 }
 SCENARIO_TRACES = 20_000
 
@@ -76,18 +84,32 @@ def build_input(fmt: str, mb: int, source: str = "sample") -> Path:
     target = OUT / (f"{fmt}-{mb}mb.log" if source == "sample" else f"{fmt}-{mb}mb-{source}.log")
     if target.exists() and target.stat().st_size >= mb * 1_000_000:
         return target
-    if source == "sample":
-        block = (ROOT / SAMPLES[fmt]).read_bytes()
-    else:
-        day = _scenario_day()
-        block = b"".join(_whole_lines(f.read_bytes()) for g in SCENARIO[fmt] for f in sorted(day.glob(g)))
-    block = _whole_lines(block)
+    block = _source_block(fmt, source)
     with target.open("wb") as out:
         written = 0
         while written < mb * 1_000_000:
             out.write(block)
             written += len(block)
     return target
+
+
+def _source_block(fmt: str, source: str) -> bytes:
+    """The whole lines repeated to make the input of ``fmt``: a sample, the generated day's files of the
+    format, or those of the format it is derived from, derived (:mod:`bench.derive`)."""
+    if fmt in DERIVED:
+        return derive(fmt, _source_block(DERIVED[fmt][0], source))
+    if source == "sample":
+        return _whole_lines((ROOT / SAMPLES[fmt]).read_bytes())
+    day = _scenario_day()
+    return _whole_lines(
+        b"".join(_whole_lines(f.read_bytes()) for g in SCENARIO[fmt] for f in sorted(day.glob(g)))
+    )
+
+
+def inputs(source: str) -> list[str]:
+    """The formats that have an input from ``source``: its own files or a format's they are derived from."""
+    own = SAMPLES if source == "sample" else SCENARIO
+    return sorted([*own, *(fmt for fmt, (base, _) in DERIVED.items() if base in own)])
 
 
 def _repeated(fmt: str, path: Path, repeat: int, workers: int) -> dict[str, Any]:
@@ -118,7 +140,7 @@ def run_one(fmt: str, path: Path, workers: int = WORKERS) -> dict[str, float]:
     from pipeline.ingest import parse_chunks
     from pipeline.reader import iter_chunks
 
-    parser = resolve_format(fmt)
+    parser = skywalking_parser(OUT) if fmt == "skywalking" else resolve_format(fmt)
     # one-time start-up, timed apart: lazy imports (pyarrow imports pandas, when installed, the first time it
     # converts a Python value: ~0.2 s), DuckDB's connection, compiled regexes; the first MB of the file
     start = time.perf_counter()
@@ -126,10 +148,11 @@ def run_one(fmt: str, path: Path, workers: int = WORKERS) -> dict[str, float]:
     if head is not None:
         parser.parse(head.lines, ParseContext(path.name, head.first_line))
     startup = time.perf_counter() - start
-    rows = lines = 0
+    rows = lines = rejects = 0
     start, cpu_start = time.perf_counter(), _cpu_seconds()
     for n_lines, result in parse_chunks(path, parser, lambda first: ParseContext(path.name, first), workers):
         rows += result.records.num_rows
+        rejects += result.rejects.num_rows
         lines += n_lines
     seconds = time.perf_counter() - start
     cpu = _cpu_seconds() - cpu_start
@@ -145,6 +168,7 @@ def run_one(fmt: str, path: Path, workers: int = WORKERS) -> dict[str, float]:
         "mb_per_cpu_s": size / 1e6 / cpu,
         "lines": lines,
         "records": rows,
+        "rejects": rejects,
         "peak_rss_mb": peak_mb,
     }
 
@@ -197,8 +221,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one[0], Path(args.one[1]), args.workers)))
         return
-    known = SAMPLES if args.input == "sample" else SCENARIO
-    formats = args.formats or sorted(known)
+    known = inputs(args.input)
+    formats = args.formats or known
     if unknown := sorted(set(formats) - set(known)):
         ap.error(f"no {args.input} input for {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
     results = {}
@@ -219,10 +243,10 @@ def main() -> None:
         if args.repeat > 1:
             spread = f" (best {r['mb_per_s_best']:.1f}, worst {r['mb_per_s_worst']:.1f})"
         print(
-            f"{fmt:<11} {r['mb']:7.0f} MB  {r['seconds']:7.2f} s  {r['mb_per_s']:7.1f} MB/s{spread}  "
+            f"{fmt:<15} {r['mb']:7.0f} MB  {r['seconds']:7.2f} s  {r['mb_per_s']:7.1f} MB/s{spread}  "
             f"(start-up {r['startup_seconds']:4.2f} s)  "
             f"cpu {r['cpu_seconds']:6.2f} s ({r['mb_per_cpu_s']:5.1f} MB per cpu-s)  "
-            f"{r['records']:>10} records  peak {r['peak_rss_mb']:6.0f} MB{extra}",
+            f"{r['records']:>10} records {r['rejects']:>6} rejects  peak {r['peak_rss_mb']:6.0f} MB{extra}",
             flush=True,
         )
     name = "parsers.json" if args.input == "sample" else f"parsers-{args.input}.json"
