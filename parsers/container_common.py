@@ -128,6 +128,9 @@ def record_start(decoded: pl.DataFrame) -> pl.Series:
 
 def _join_partials(valid: pl.DataFrame) -> pl.DataFrame:
     """Logical lines: pieces joined per stream. Columns ``line_no`` (first piece), text, stream, ts, n."""
+    optional = [pl.col(c) for c in OPTIONAL if c in valid.columns]
+    if not valid["partial"].any():  # each line is a logical line (the common case: no line was cut)
+        return valid.select("stream", "line_no", "text", "ts", pl.lit(1, pl.UInt32).alias("n"), *optional)
     df = valid.with_columns(
         (~pl.col("partial").shift(1).over("stream").fill_null(False)).alias("first")
     ).with_columns(pl.col("first").cum_sum().over("stream").alias("logical"))
@@ -138,7 +141,7 @@ def _join_partials(valid: pl.DataFrame) -> pl.DataFrame:
             pl.col("text").str.join(""),
             pl.col("ts").first(),
             pl.len().alias("n"),
-            *(pl.col(c).first() for c in OPTIONAL if c in valid.columns),
+            *(c.first() for c in optional),
         )
         .drop("logical")
         .sort("line_no")

@@ -209,6 +209,50 @@ def test_docker_rejects_with_reasons() -> None:
     assert (result.record_lines, result.reject_lines, result.skipped_lines) == (2, 5, 1)
 
 
+@pytest.mark.parametrize(
+    "lines",
+    [
+        SPRING + JSON_APP,
+        [
+            docker('a\u003cb\u001b[0m \U0001f600 "q" \\n\n'),  # escapes Docker writes, an astral character
+            docker("first\n").replace('"log":"first', '"log":"first","log":"second'),  # duplicate key
+            '{"log":123,"stream":"stderr","time":"2026-11-17T14:32:05Z"}',  # a scalar log
+            '{"log":null,"stream":"stdout","time":"2026-11-17T14:32:05Z"}',
+            '{"stream":"stdout","time":"2026-11-17T14:32:05Z"}',
+            '{"log":"no time\\n","stream":"stdout"}  ',
+            docker("x" * 100),  # a piece of a long line
+            "",
+            "   ",
+            '{"log":"extra keys\\n","stream":"stdout","time":"2026-11-17T14:32:05Z","x":[1,{"y":2}]}',
+        ],
+    ],
+    ids=["plain", "odd-values"],
+)
+def test_docker_fast_decode_reads_what_the_exact_one_does(lines: list[str]) -> None:
+    # polars decodes a chunk of well-formed records; the exact (DuckDB) decode is the definition
+    series = pl.Series(lines, dtype=pl.String)
+    assert _fast(lines) is not None
+    assert docker_json._decode(series).equals(docker_json._decode(series, exact=True))
+
+
+def _fast(lines: list[str]) -> pl.DataFrame | None:
+    """The fast decode of the non-blank lines (those ``_decode`` gives it)."""
+    todo = [line for line in lines if line.strip()]
+    return docker_json._fields_fast(pl.DataFrame({"line_no": range(len(todo)), "line": todo}))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ['{"log":"cut","stream":"std', '["log"]', '{"log":{"an":"object"},"stream":"stdout","time":"t"}',
+     '{"log":"x\\n","stream":"stdout","time":"t","attrs":{"tag":"web"}}'],
+    ids=["invalid", "array", "object-log", "attrs"],
+)  # fmt: skip
+def test_docker_chunk_with_a_line_polars_cannot_read_is_decoded_exactly(bad: str) -> None:
+    series = pl.Series([SPRING[0], bad, SPRING[4]], dtype=pl.String)
+    assert _fast(series.to_list()) is None
+    assert docker_json._decode(series).equals(docker_json._decode(series, exact=True))
+
+
 def test_cri_rejects_and_inner_rejects() -> None:
     lines = [
         "2026-11-17T14:32:05.301000000Z stdout F ts=2026-11-17T14:32:05.300112Z level=info msg=ok a=b",
