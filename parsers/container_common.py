@@ -129,13 +129,16 @@ def record_start(decoded: pl.DataFrame) -> pl.Series:
 def _join_partials(valid: pl.DataFrame) -> pl.DataFrame:
     """Logical lines: pieces joined per stream. Columns ``line_no`` (first piece), text, stream, ts, n."""
     optional = [pl.col(c) for c in OPTIONAL if c in valid.columns]
+    whole = ["stream", "line_no", "text", "ts", pl.lit(1, pl.UInt32).alias("n"), *optional]
     if not valid["partial"].any():  # each line is a logical line (the common case: no line was cut)
-        return valid.select("stream", "line_no", "text", "ts", pl.lit(1, pl.UInt32).alias("n"), *optional)
-    df = valid.with_columns(
-        (~pl.col("partial").shift(1).over("stream").fill_null(False)).alias("first")
-    ).with_columns(pl.col("first").cum_sum().over("stream").alias("logical"))
-    return (
-        df.group_by("stream", "logical", maintain_order=True)
+        return valid.select(whole)
+    # a line that continues one before it on its stream, or that is continued: a piece; only pieces are joined
+    cont = pl.col("partial").shift(1).over("stream").fill_null(False)
+    df = valid.with_columns(cont.alias("cont"))
+    piece = pl.col("cont") | pl.col("partial")
+    pieces = df.filter(piece).with_columns((~pl.col("cont")).cum_sum().over("stream").alias("logical"))
+    joined = (
+        pieces.group_by("stream", "logical", maintain_order=True)
         .agg(
             pl.col("line_no").first(),
             pl.col("text").str.join(""),
@@ -144,8 +147,8 @@ def _join_partials(valid: pl.DataFrame) -> pl.DataFrame:
             *(c.first() for c in optional),
         )
         .drop("logical")
-        .sort("line_no")
     )
+    return pl.concat([df.filter(~piece).select(whole), joined]).sort("line_no")
 
 
 def _append_entry(bags: pa.ChunkedArray, key: str, value: str) -> pa.Array:
@@ -362,11 +365,18 @@ def parse(decoded: pl.DataFrame, ctx: ParseContext, wrapper: str) -> ParseResult
     records = pa.concat_tables(tally.records) if tally.records else schema.empty(schema.LOGS)
     rejects = pa.concat_tables(tally.rejects)
     return ParseResult(
-        records=records.sort_by("source_line"),
-        rejects=rejects.sort_by("source_line"),
+        records=_in_line_order(records),
+        rejects=_in_line_order(rejects),
         record_lines=tally.record_lines,
         reject_lines=tally.reject_lines,
         skipped_lines=tally.skipped_lines,
         tz_assumed=tally.tz_assumed,
         notes=tally.notes,
     )
+
+
+def _in_line_order(table: pa.Table) -> pa.Table:
+    """``table`` sorted by ``source_line`` (a copy only when it is not in order already: one stream)."""
+    lines = pl.from_arrow(table.column("source_line"))
+    assert isinstance(lines, pl.Series)
+    return table if lines.is_sorted() else table.sort_by("source_line")
