@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -187,16 +188,17 @@ def pt_query_digest(path: Path) -> float | None:
     return time.perf_counter() - start
 
 
-def pgbadger(path: Path) -> float | None:
+def pgbadger(path: Path, log_format: str = "stderr") -> float | None:
     """pgBadger's time for its JSON report of the file (the generated day's PostgreSQL log, with its
-    ``log_line_prefix``), on one core as pt-query-digest (``-j 1``)."""
+    ``log_line_prefix``, or its csvlog or jsonlog), on one core as pt-query-digest (``-j 1``)."""
     exe = shutil.which("pgbadger")
     if exe is None:
         return None
     from pipeline.generate.engine.calls import PG_LOG_LINE_PREFIX
 
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [exe, "--quiet", "--no-process-info", "-j", "1", "-f", "stderr", "--prefix", PG_LOG_LINE_PREFIX]
+        cmd = [exe, "--quiet", "--no-process-info", "-j", "1", "-f", log_format]
+        cmd += ["--prefix", PG_LOG_LINE_PREFIX] if log_format == "stderr" else []
         cmd += ["--pid-dir", tmp, "--tempdir", tmp, "-x", "json", "-o", f"{tmp}/out.json", str(path)]
         start = time.perf_counter()
         subprocess.run(cmd, check=True, cwd=tmp, stdout=subprocess.DEVNULL)
@@ -204,7 +206,12 @@ def pgbadger(path: Path) -> float | None:
 
 
 # the tools timed on the same file: format -> (tool, its time)
-REFERENCES = {"mysql-slow": ("pt-query-digest", pt_query_digest), "postgresql": ("pgbadger", pgbadger)}
+REFERENCES: dict[str, tuple[str, Callable[[Path], float | None]]] = {
+    "mysql-slow": ("pt-query-digest", pt_query_digest),
+    "postgresql": ("pgbadger", pgbadger),
+    "postgresql-csv": ("pgbadger", lambda path: pgbadger(path, "csv")),
+    "postgresql-json": ("pgbadger", lambda path: pgbadger(path, "jsonlog")),
+}
 
 
 def main() -> None:
