@@ -102,17 +102,20 @@ SPAN_KEY_RE = _KEY_HEAD + r"(?:span_id|spanId|spanID|SpanId|SpanID|span\.id|otel
 _SERVICE_RE = r"(?:resource\.service\.name|service\.name)[\"']?[ \t]*[=:][ \t]*[\"']?([^ \t\"',\]\[]+)"
 _FLAGS_RE = r"trace_flags[ \t]*[=:][ \t]*([0-9a-fA-F]{2})"
 _SAMPLED_RE = r"trace_sampled[ \t]*[=:][ \t]*([A-Za-z]+)"
-# forms in priority order: (name, literals one of which the record must hold, trace and span extractors).
+# forms in priority order: (name, literals one of which the record must hold or a regex it must match, trace
+# and span extractors).
 # A record goes through a form only when it holds one of its literals and still lacks an ID, so the costly
 # regexes see few rows (e.g. the decimal conversion only rows with "dd.").
-_FORMS: tuple[tuple[str, list[str], Callable[[pl.Expr], pl.Expr], Callable[[pl.Expr], pl.Expr]], ...] = (
+_FORMS: tuple[
+    tuple[str, list[str] | str, Callable[[pl.Expr], pl.Expr], Callable[[pl.Expr], pl.Expr]], ...
+] = (
     (
         "key",
         ["race", "RACE", "pan", "PAN"],
         lambda t: ids.trace_id(t.str.extract(TRACE_KEY_RE, 1)),
         lambda t: ids.span_id(t.str.extract(SPAN_KEY_RE, 1)),
     ),
-    ("mdc", ["["], ids.mdc_trace_id, ids.mdc_span_id),
+    ("mdc", ids.MDC_RE, ids.mdc_trace_id, ids.mdc_span_id),
     ("datadog", ["dd."], ids.datadog_trace_id, ids.datadog_span_id),
     ("traceparent", ["00-"], ids.traceparent_trace_id, ids.traceparent_span_id),  # version 00: the only one
     ("b3", ["b3", "B3"], ids.b3_trace_id, ids.b3_span_id),
@@ -120,10 +123,10 @@ _FORMS: tuple[tuple[str, list[str], Callable[[pl.Expr], pl.Expr], Callable[[pl.E
     ("uber", ["ber-", "BER-"], ids.uber_trace_id, ids.uber_span_id),
     ("xray", ["Root=", "Parent="], ids.xray_trace_id, ids.xray_span_id),
 )
-# (column, literal gate, regex with one group)
-_EXTRAS = (
+# (column, literal gate or a regex, regex with one group)
+_EXTRAS: tuple[tuple[str, list[str] | str, str], ...] = (
     ("svc", ["service.name"], _SERVICE_RE),
-    ("mdc_app", ["["], ids.MDC_RE),
+    ("mdc_app", ids.MDC_RE, ids.MDC_RE),
     ("trace_flags", ["trace_flags"], _FLAGS_RE),
     ("trace_sampled", ["trace_sampled"], _SAMPLED_RE),
 )
@@ -137,9 +140,23 @@ def record_start(lines: pl.Series) -> pl.Series | None:
     return lines.str.contains(START).fill_null(False)
 
 
-def _gated(text: pl.Series, todo: pl.Series, gate: list[str]) -> pl.Series:
-    """Row indices where ``todo`` holds and ``text`` contains one of the ``gate`` literals."""
-    return (todo & text.str.contains_any(gate).fill_null(False)).arg_true()
+def _gated(text: pl.Series, todo: pl.Series | None, gate: list[str] | str) -> pl.Series:
+    """Row indices where ``todo`` holds (None: every row) and ``text`` contains one of the ``gate`` literals
+    (a string: matches that regex, searched without captures); only the rows still to do are searched (once a
+    form gave a row's IDs, the later ones skip it)."""
+
+    def hits(values: pl.Series) -> pl.Series:
+        found = values.str.contains(gate) if isinstance(gate, str) else values.str.contains_any(gate)
+        return found.fill_null(False)
+
+    if todo is None:
+        return hits(text).arg_true()
+    rows = todo.arg_true()
+    return rows if rows.is_empty() else rows.filter(hits(text.gather(rows)))
+
+
+def _nulls(name: str, n: int) -> pl.Series:
+    return pl.repeat(None, n, dtype=pl.String, eager=True).alias(name)
 
 
 def _ids(recs: pl.DataFrame) -> pl.DataFrame:
@@ -149,7 +166,7 @@ def _ids(recs: pl.DataFrame) -> pl.DataFrame:
     """
     text = recs["text"]
     n = len(text)
-    found = {c: pl.Series(c, [None] * n, dtype=pl.String) for c in ("trace_id", "span_id")}
+    found = {c: _nulls(c, n) for c in ("trace_id", "span_id")}
     for _, gate, fn_trace, fn_span in _FORMS:
         idx = _gated(text, found["trace_id"].is_null() | found["span_id"].is_null(), gate)
         if idx.is_empty():
@@ -165,8 +182,8 @@ def _ids(recs: pl.DataFrame) -> pl.DataFrame:
             found[c] = found[c].scatter(idx, got[c])
     extras = {}
     for column, gate, regex in _EXTRAS:
-        idx = _gated(text, pl.repeat(True, n, eager=True), gate)
-        values = pl.Series(column, [None] * n, dtype=pl.String)
+        idx = _gated(text, None, gate)
+        values = _nulls(column, n)
         if not idx.is_empty():
             values = values.scatter(idx, text.gather(idx).str.extract(regex, 1).str.strip_chars())
         extras[column] = values
