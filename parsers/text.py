@@ -73,13 +73,14 @@ START = (
     rf"|[0-9]{{2}}/{_MON}/[0-9]{{4}}:"
     rf"|{_EPOCH}[ \t\]])"
 )
-# timestamp and the separator after it: "[", the time, "]", blanks
-_PREFIX = rf"^(\[?({_ISO}|{_SYSLOG}|{_CLF}|{_EPOCH})\]?[ \t]*)"
+# timestamp and the separator after it: "[", the time, "]", blanks (read by removing it: no captures)
+_PREFIX_FIND = rf"^\[?(?:{_ISO}|{_SYSLOG}|{_CLF}|{_EPOCH})\]?[ \t]*"
 _LEVEL_WORDS = "TRACE|DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|FATAL|CRITICAL|SEVERE"
 _LEVELS = f"{_LEVEL_WORDS}|{_LEVEL_WORDS.lower()}|Trace|Debug|Info|Notice|Warning|Warn|Error|Fatal|Critical"
 # the word stands alone: blanks, brackets, "|" or ":" around it (not "-": X-Amzn-Trace-Id is no level)
 _LEVEL_RE = rf"(?:^|[ \t\[(<|])({_LEVELS})(?:[ \t\])>|:,]|$)"
-_LEVEL_LEAD = rf"^([\[(<]?(?:{_LEVELS})[\])>]?:?(?:[ \t]+-)?(?:[ \t]+|$))"
+# a level word that leads the message, with its brackets and separator (removed from the message)
+_LEVEL_LEAD_FIND = rf"^[\[(<]?(?:{_LEVELS})[\])>]?:?(?:[ \t]+-)?(?:[ \t]+|$)"
 _LEVEL_WINDOW = 80
 
 _TIME_FORMATS = (
@@ -194,17 +195,19 @@ def _ids(recs: pl.DataFrame) -> pl.DataFrame:
 
 def _head(starts: pl.DataFrame) -> pl.DataFrame:
     """Timestamp text, level and first-line message of the record start lines."""
+    # what _PREFIX and _LEVEL_LEAD capture, by removing their match (a search without captures, several times
+    # faster): the prefix is "[", the time, "]", blanks
     line = pl.col("line")
-    df = starts.with_columns(line.str.extract_groups(_PREFIX).alias("p")).with_columns(
-        pl.col("p").struct.field("1").alias("prefix"), pl.col("p").struct.field("2").alias("ts_raw")
-    )
-    df = df.with_columns(rest=line.str.slice(pl.col("prefix").str.len_chars()))
+    df = starts.with_columns(rest=line.str.replace(_PREFIX_FIND, ""))
     rest = pl.col("rest")
+    prefix = line.str.head(line.str.len_chars() - rest.str.len_chars())
+    matched = pl.col("ts_raw") != ""
     df = df.with_columns(
+        ts_raw=prefix.str.strip_chars_end(" \t").str.strip_prefix("[").str.strip_suffix("]"),
         level=rest.str.head(_LEVEL_WINDOW).str.extract(_LEVEL_RE, 1),
-        lead=rest.str.extract(_LEVEL_LEAD, 1).str.len_chars().fill_null(0),
+        message=rest.str.replace(_LEVEL_LEAD_FIND, ""),
     )
-    return df.with_columns(message=rest.str.slice(pl.col("lead"))).drop("p", "prefix", "rest", "lead")
+    return df.with_columns(ts_raw=pl.when(matched).then("ts_raw")).drop("rest")
 
 
 def _year(ctx: ParseContext) -> int:
@@ -353,5 +356,5 @@ def _owned(line: str) -> bool:
     """
     if " --- " in line:
         return True
-    rest = line[m.end() :] if (m := re.match(_PREFIX, line)) else line
+    rest = line[m.end() :] if (m := re.match(_PREFIX_FIND, line)) else line
     return bool(_PAIRS_ONLY.match(rest.strip()) or _OWNED_REST.match(rest))

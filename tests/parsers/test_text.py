@@ -8,6 +8,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parsers import json_lines, logfmt, mysql_slow, nginx, otlp_json, spring, text
 from parsers.base import ParseResult
@@ -185,3 +187,29 @@ SAMPLES = sorted(p for p in Path(__file__).parents[2].joinpath("sample_logs").gl
 def test_sniff_is_low_on_every_sample_file(path: Path) -> None:
     head = path.read_text(encoding="utf-8").splitlines()[:64]
     assert text.sniff(head) <= 0.4
+
+
+# --- the head of a record, read without captures ----------------------------------------------------------
+
+_HEAD_PIECES = st.sampled_from(
+    ["[", "]", " ", "\t", "2026-11-17 14:32:05", "2026/11/17T14:32:05", ",245", ".123456789", "Z", " +01:00",
+     "+0100", "Nov 17 14:32:05", "Nov  7 01:02:03", "17/Nov/2026:14:32:05", " +0000", "1700000000123",
+     "1700000000.5", "ERROR", "[WARN]", "info:", "(Debug)", " - ", "-", "é", "x", ":", "<Error>"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_HEAD_PIECES, min_size=1, max_size=8).map("".join), min_size=1, max_size=20))
+def test_record_head_reads_what_the_capturing_regexes_read(lines: list[str]) -> None:
+    # _head removes the prefix and a leading level word by their match instead of capturing them; the
+    # capturing regexes stay the definition: "[", the time (group 2), "]", blanks; then the level lead
+    prefix = rf"^(\[?({text._ISO}|{text._SYSLOG}|{text._CLF}|{text._EPOCH})\]?[ \t]*)"
+    lead = f"^({text._LEVEL_LEAD_FIND[1:]})"
+    frame = pl.DataFrame({"line": pl.Series(lines, dtype=pl.String)})
+    want = frame.select(p=pl.col("line").str.extract_groups(prefix)).unnest("p")
+    rest = pl.Series(lines).str.slice(want["1"].str.len_chars())
+    message = rest.str.slice(rest.str.extract(lead, 1).str.len_chars().fill_null(0))
+    got = text._head(frame)
+    matched = want["1"].is_not_null()
+    assert got["ts_raw"].to_list() == want["2"].to_list()
+    assert got["message"].filter(matched).to_list() == message.filter(matched).to_list()
