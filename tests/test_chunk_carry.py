@@ -259,10 +259,7 @@ def test_postgres_statement_of_an_idle_session_reaches_its_late_duration(tmp_pat
         P.format(901, 302) + "LOG:  duration: 3.000 ms",
     ]
     path = _write(tmp_path, "pg.log", lines)
-    mask = postgres.record_start(pl.Series(lines))
-    assert mask.sum() == len(lines) - 1  # every entry may start a chunk, but the parameters' one
-    assert assert_cut_anywhere_is_whole(postgres, path) == len(lines) - 2
-    assert_tiny_blocks_are_whole(postgres, path, range(200, 3000, 311))
+    _assert_whole_cut_anywhere_but_at_one_parameters_entry(path, lines, range(200, 3000, 311))
     whole = _parse_cut(postgres, _file_lines(path), [], None)
     got = whole.records.select("statement", "duration_ms", "source_line").rows()
     assert got == [
@@ -338,10 +335,18 @@ def test_postgres_parameters_belong_only_to_a_step_that_takes_them(tmp_path: Pat
     ]
     assert got == [("SELECT 'simple'", None), ("SELECT 'logged first'", None), ("SELECT $1", "$1 = '42'")]
     assert whole.counts[:3] == (5, 0, 5)
+    _assert_whole_cut_anywhere_but_at_one_parameters_entry(path, lines, range(20, 900, 7))
+
+
+def _assert_whole_cut_anywhere_but_at_one_parameters_entry(
+    path: Path, lines: list[str], sizes: range
+) -> None:
+    """Every entry of the one-line-entry log ``lines`` may start a chunk but one (the parameters of an
+    execute), and the log parses as whole cut at any of them or read in blocks of ``sizes``."""
     mask = postgres.record_start(pl.Series(lines))
-    assert mask.sum() == len(lines) - 1  # a chunk may start anywhere but at the execute's parameters
+    assert mask.sum() == len(lines) - 1
     assert assert_cut_anywhere_is_whole(postgres, path) == len(lines) - 2
-    assert_tiny_blocks_are_whole(postgres, path, range(20, 900, 7))
+    assert_tiny_blocks_are_whole(postgres, path, sizes)
 
 
 def _csv(ms: int, pid: int, message: str) -> str:
