@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 if TYPE_CHECKING:
-    from parsers.regex_format import RegexFormat
+    from parsers.base import Parser
 
 _START = dt.datetime(2026, 11, 17, 14, 0)
 
@@ -124,7 +124,10 @@ def otlp_logs(lines: pl.Series) -> pl.Series:
     """OTLP/JSON log exports (the Collector's file exporter: one request per line, 200 records each, one
     resource per service) of the records of JSON log lines."""
     rec = _records("json", lines).with_columns(batch=pl.int_range(pl.len()) // 200)
-    kv = lambda key, value: pl.struct(key=pl.lit(key), value=pl.struct(stringValue=value))  # noqa: E731
+
+    def kv(key: str, value: pl.Expr) -> pl.Expr:  # an OTLP KeyValue with a string value
+        return pl.struct(key=pl.lit(key), value=pl.struct(stringValue=value))
+
     record = pl.struct(
         timeUnixNano=pl.col("ts").dt.epoch("ns").cast(pl.String),
         severityText=pl.col("level"),
@@ -145,7 +148,10 @@ def otlp_logs(lines: pl.Series) -> pl.Series:
 def _pg_entries(lines: pl.Series) -> pl.DataFrame:
     """The PostgreSQL records of stderr ``lines`` as csvlog/jsonlog fields."""
     rec = _records("postgresql", lines)
-    attr = lambda key: pl.col("attributes").map.get(key)  # noqa: E731
+
+    def attr(key: str) -> pl.Expr:
+        return pl.col("attributes").map.get(key)
+
     step = attr("query_step").fill_null("statement")
     head = step + (" " + attr("statement_name")).fill_null("")
     pid = attr("pid").cast(pl.Int64)
@@ -237,17 +243,30 @@ DERIVED: dict[str, tuple[str, Callable[[pl.Series], pl.Series]]] = {
 }
 
 
+def lines_of(block: bytes) -> pl.Series:
+    """The lines of ``block`` (whole lines, the last one ended by a line feed)."""
+    return (
+        pl.Series("line", [block.decode("utf-8", errors="replace")])
+        .str.strip_suffix("\n")
+        .str.split("\n")
+        .explode()
+    )
+
+
 def derive(fmt: str, block: bytes) -> bytes:
     """``block`` (whole lines of the format ``fmt`` is made from) as ``fmt``."""
-    lines = pl.Series(block.decode("utf-8", errors="replace").rstrip("\n").split("\n"))
-    out = DERIVED[fmt][1](lines)
-    return ("\n".join(out.to_list()) + "\n").encode()
+    out = DERIVED[fmt][1](lines_of(block))
+    return (out.str.join("\n").item() + "\n").encode()
 
 
-def skywalking_parser(config_dir: Path) -> RegexFormat:
-    """The user-defined parser of :data:`SKYWALKING`, read from a config file as a user's would be."""
+def parser_of(fmt: str, config_dir: Path) -> Parser:
+    """The parser of ``fmt``: a registered one, or the user-defined :data:`SKYWALKING` read from a config file
+    written to ``config_dir``, as a user's would be."""
     from pipeline import config
+    from pipeline.discover import resolve_format
 
+    if fmt != SKYWALKING["name"]:
+        return resolve_format(fmt)
     path = config_dir / "bench-skywalking.toml"
     body = "".join(f"{key} = '{value}'\n" for key, value in SKYWALKING.items())
     path.write_text("[[format]]\n" + body)

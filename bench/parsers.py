@@ -37,7 +37,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the project's packages, for the lazy imports below (run as a script)
-from bench.derive import DERIVED, derive, skywalking_parser  # noqa: E402 -- needs the path above
+from bench.derive import DERIVED, derive, parser_of  # noqa: E402 -- needs the path above
 
 WORKERS = 2  # chunks parsed at a time (tracejoin ingest uses every core; this machine has 2)
 OUT = ROOT / "bench" / "out"
@@ -137,11 +137,10 @@ def _whole_lines(data: bytes) -> bytes:
 def run_one(fmt: str, path: Path, workers: int = WORKERS) -> dict[str, float]:
     """Parse ``path`` with ``fmt`` in this process; return size, time, rows, peak RSS."""
     from parsers.base import ParseContext
-    from pipeline.discover import resolve_format
     from pipeline.ingest import parse_chunks
     from pipeline.reader import iter_chunks
 
-    parser = skywalking_parser(OUT) if fmt == "skywalking" else resolve_format(fmt)
+    parser = parser_of(fmt, OUT)
     # one-time start-up, timed apart: lazy imports (pyarrow imports pandas, when installed, the first time it
     # converts a Python value: ~0.2 s), DuckDB's connection, compiled regexes; the first MB of the file
     start = time.perf_counter()

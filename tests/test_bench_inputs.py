@@ -57,11 +57,9 @@ def test_a_derived_input_parses_to_its_sources_records(day: Path, fmt: str, tmp_
     source = derive.DERIVED[fmt][0]
     (path,) = sorted(day.glob(SOURCES[source]))[:1]
     block = path.read_bytes()
-    lines = pl.Series(block.decode().rstrip("\n").split("\n"))
+    lines = derive.lines_of(block)
     want, want_rejects = _parse(resolve_format(source), lines)
-    parser = derive.skywalking_parser(tmp_path) if fmt == "skywalking" else resolve_format(fmt)
-    derived = derive.derive(fmt, block).decode().rstrip("\n").split("\n")
-    got, got_rejects = _parse(parser, pl.Series(derived))
+    got, got_rejects = _parse(derive.parser_of(fmt, tmp_path), derive.lines_of(derive.derive(fmt, block)))
     assert want.height > 20
     assert got.select(SAME[fmt]).equals(want.select(SAME[fmt])), fmt
     # a line rejected in the source is still there when the derived lines wrap or rewrite the source's lines;
