@@ -160,13 +160,7 @@ def statement_step(
     trailing = ours.unique("session", keep="last", maintain_order=True).filter(k == "S")
     params = (
         ev.filter(k == "P")
-        .join(
-            trailing.filter(pl.col("s_step").is_in(postgres_chunks.BOUND_STEPS)).select(
-                "session", s_entry="entry"
-            ),
-            on="session",
-            nulls_equal=True,
-        )
+        .join(trailing.filter("takes").select("session", s_entry="entry"), on="session", nulls_equal=True)
         .filter(
             (pl.col("entry") > pl.col("s_entry"))
             & (pl.col("entry") - pl.col("s_entry") <= postgres_chunks.PARAMS_WINDOW)

@@ -107,7 +107,8 @@ _PARAMS_HEAD = "parameters: "
 
 
 def _classify(ev: pl.DataFrame) -> pl.DataFrame:
-    """Message columns -> dur, step, stmt_name, stmt_text, lock values and ``k`` (F D S L P O).
+    """Message columns -> dur, step, stmt_name, stmt_text, lock values, ``k`` (F D S L P O) and ``takes``
+    (an ``execute``/``bind`` step: the only ones PostgreSQL writes parameters for).
 
     The messages are read as :data:`_DURATION`, :data:`_STATEMENT`, :data:`_LOCK` and :data:`_PARAMS` read
     them, by their heads.
@@ -142,7 +143,8 @@ def _classify(ev: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("L"))
         .when((pl.col("sev") == "DETAIL") & pl.col("p_text").is_not_null())
         .then(pl.lit("P"))
-        .otherwise(pl.lit("O"))
+        .otherwise(pl.lit("O")),
+        takes=pl.coalesce("d_step", "s_step").is_in(postgres_chunks.BOUND_STEPS).fill_null(False),
     )
 
 
@@ -179,10 +181,9 @@ def _assign(ev: pl.DataFrame) -> pl.DataFrame:
     )
     ev = ev.join(q.select("entry", "rec", "stmt_from"), on="entry", how="left")
     # parameters -> owner's record
-    own = ev.filter(k.is_in(["F", "D", "S", "P"])).select("entry", "session", "k", "rec", "d_step", "s_step")
-    takes = pl.coalesce("d_step", "s_step").is_in(postgres_chunks.BOUND_STEPS).fill_null(False)
+    own = ev.filter(k.is_in(["F", "D", "S", "P"])).select("entry", "session", "k", "rec", "takes")
     own = own.with_columns(
-        owner_rec=pl.when(k != "P").then(pl.when(takes).then(pl.col("rec"))).otherwise(None),
+        owner_rec=pl.when(k != "P").then(pl.when("takes").then(pl.col("rec"))).otherwise(None),
         owner_at=pl.when(k != "P").then(pl.col("entry")),
         is_owner=k != "P",
     ).with_columns(
