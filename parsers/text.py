@@ -195,19 +195,18 @@ def _ids(recs: pl.DataFrame) -> pl.DataFrame:
 
 def _head(starts: pl.DataFrame) -> pl.DataFrame:
     """Timestamp text, level and first-line message of the record start lines."""
-    # what _PREFIX and _LEVEL_LEAD capture, by removing their match (a search without captures, several times
-    # faster): the prefix is "[", the time, "]", blanks
+    # the prefix ("[", the time, "]", blanks) and a leading level word are removed by their match, a search
+    # without captures (several times faster than capturing them): the prefix is what was removed
     line = pl.col("line")
     df = starts.with_columns(rest=line.str.replace(_PREFIX_FIND, ""))
     rest = pl.col("rest")
     prefix = line.str.head(line.str.len_chars() - rest.str.len_chars())
-    matched = pl.col("ts_raw") != ""
-    df = df.with_columns(
-        ts_raw=prefix.str.strip_chars_end(" \t").str.strip_prefix("[").str.strip_suffix("]"),
+    ts_raw = prefix.str.strip_chars_end(" \t").str.strip_prefix("[").str.strip_suffix("]")
+    return df.with_columns(
+        ts_raw=pl.when(prefix != "").then(ts_raw),
         level=rest.str.head(_LEVEL_WINDOW).str.extract(_LEVEL_RE, 1),
         message=rest.str.replace(_LEVEL_LEAD_FIND, ""),
-    )
-    return df.with_columns(ts_raw=pl.when(matched).then("ts_raw")).drop("rest")
+    ).drop("rest")
 
 
 def _year(ctx: ParseContext) -> int:
